@@ -40,7 +40,11 @@ int vg_buf_grow(struct vg_buf *b, size_t extra)
 	need = b->len + extra;
 	if (need <= b->cap && b->ptr != NULL)
 		return 0;
-	cap = b->cap < 64 ? 64 : b->cap;
+	/*
+	 * sodium_malloc maps whole pages plus guard pages and costs several system calls, so a
+	 * secure buffer starts at one page and grows rarely.
+	 */
+	cap = b->cap > 0 ? b->cap : b->secure ? 4096 - 1 : 64;
 	while (cap < need) {
 		if (cap > (SIZE_MAX - 1) / 2) {
 			cap = need;

@@ -61,8 +61,7 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-int vg_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		       int exclusive)
+int vg_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int exclusive)
 {
 	char tmp[PATH_MAX];
 	uint8_t rnd[8];

@@ -107,8 +107,8 @@ void vgt_read_file(struct vg_buf *out, const char *path)
 	fclose(f);
 }
 
-int vgt_run(const char *const argv[], const void *stdin_data, size_t stdin_len,
-	    struct vg_buf *out, struct vg_buf *err)
+int vgt_run(const char *const argv[], const void *stdin_data, size_t stdin_len, struct vg_buf *out,
+	    struct vg_buf *err)
 {
 	int in[2], o[2], e[2], status;
 	posix_spawn_file_actions_t fa;
@@ -145,8 +145,8 @@ int vgt_run(const char *const argv[], const void *stdin_data, size_t stdin_len,
 			break;
 		}
 		if (pfd[0].fd >= 0 && (pfd[0].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t n = write(in[1], (const uint8_t *)stdin_data + off,
-					  stdin_len - off);
+			ssize_t n =
+			    write(in[1], (const uint8_t *)stdin_data + off, stdin_len - off);
 			if (n > 0)
 				off += (size_t)n;
 			if (n < 0 || off == stdin_len) {

@@ -54,7 +54,7 @@ void vgt_read_file(struct vg_buf *out, const char *path);
  * stdout and stderr into out and err (either may be NULL). Returns the exit status, or
  * 128+signal, or -1 when it could not be started.
  */
-int vgt_run(const char *const argv[], const void *stdin_data, size_t stdin_len,
-	    struct vg_buf *out, struct vg_buf *err);
+int vgt_run(const char *const argv[], const void *stdin_data, size_t stdin_len, struct vg_buf *out,
+	    struct vg_buf *err);
 
 #endif

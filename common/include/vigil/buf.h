@@ -22,8 +22,14 @@ struct vg_buf {
 	bool secure;
 };
 
-#define VG_BUF_INIT {NULL, 0, 0, false}
-#define VG_BUF_INIT_SECURE {NULL, 0, 0, true}
+#define VG_BUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0, false                                                                  \
+	}
+#define VG_BUF_INIT_SECURE                                                                         \
+	{                                                                                          \
+		NULL, 0, 0, true                                                                   \
+	}
 
 void vg_buf_init(struct vg_buf *b);
 void vg_buf_init_secure(struct vg_buf *b);
@@ -31,12 +37,11 @@ void vg_buf_init_secure(struct vg_buf *b);
 /* Make room for at least extra more bytes. VG_ENOMEM on overflow or allocation failure. */
 int vg_buf_grow(struct vg_buf *b, size_t extra) __attribute__((warn_unused_result));
 
-int vg_buf_put(struct vg_buf *b, const void *data, size_t len)
-	__attribute__((warn_unused_result));
+int vg_buf_put(struct vg_buf *b, const void *data, size_t len) __attribute__((warn_unused_result));
 int vg_buf_puts(struct vg_buf *b, const char *s) __attribute__((warn_unused_result));
 int vg_buf_putc(struct vg_buf *b, uint8_t c) __attribute__((warn_unused_result));
 int vg_buf_printf(struct vg_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), warn_unused_result));
+    __attribute__((format(printf, 2, 3), warn_unused_result));
 
 /* Drop the contents (wiped) but keep the memory. */
 void vg_buf_clear(struct vg_buf *b);

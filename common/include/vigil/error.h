@@ -13,21 +13,21 @@
 
 enum vg_error_code {
 	VG_OK = 0,
-	VG_ERROR = -1,		/* unclassified failure */
-	VG_ENOMEM = -2,		/* allocation failed */
-	VG_EIO = -3,		/* a system call failed; errno is in the message */
-	VG_EINVAL = -4,		/* the caller passed an invalid argument */
-	VG_EFORMAT = -5,	/* malformed or non-canonical input */
-	VG_EBADSIG = -6,	/* a signature did not verify */
-	VG_EAUTH = -7,		/* wrong passphrase, or authenticated decryption failed */
-	VG_EUNSUPPORTED = -8,	/* well-formed but a feature vigil refuses (scrypt, armor) */
-	VG_ENOTFOUND = -9,	/* no such file, key, entry */
-	VG_EEXISTS = -10,	/* already exists */
-	VG_ELIMIT = -11,	/* exceeds a compiled floor or cap */
-	VG_ENOKEY = -12,	/* no identity matches any recipient stanza */
-	VG_EMAC = -13,		/* a header MAC did not verify */
-	VG_EPAYLOAD = -14,	/* payload decryption or framing failed */
-	VG_EMISMATCH = -15,	/* signed metadata and content disagree */
+	VG_ERROR = -1,	      /* unclassified failure */
+	VG_ENOMEM = -2,	      /* allocation failed */
+	VG_EIO = -3,	      /* a system call failed; errno is in the message */
+	VG_EINVAL = -4,	      /* the caller passed an invalid argument */
+	VG_EFORMAT = -5,      /* malformed or non-canonical input */
+	VG_EBADSIG = -6,      /* a signature did not verify */
+	VG_EAUTH = -7,	      /* wrong passphrase, or authenticated decryption failed */
+	VG_EUNSUPPORTED = -8, /* well-formed but a feature vigil refuses (scrypt, armor) */
+	VG_ENOTFOUND = -9,    /* no such file, key, entry */
+	VG_EEXISTS = -10,     /* already exists */
+	VG_ELIMIT = -11,      /* exceeds a compiled floor or cap */
+	VG_ENOKEY = -12,      /* no identity matches any recipient stanza */
+	VG_EMAC = -13,	      /* a header MAC did not verify */
+	VG_EPAYLOAD = -14,    /* payload decryption or framing failed */
+	VG_EMISMATCH = -15,   /* signed metadata and content disagree */
 };
 
 /*

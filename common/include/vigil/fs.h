@@ -17,15 +17,15 @@
  * mix; a stale temporary file may remain and is ignored. When exclusive is nonzero an
  * existing path is refused (VG_EEXISTS) instead of replaced.
  */
-int vg_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		       int exclusive) __attribute__((warn_unused_result));
+int vg_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int exclusive)
+    __attribute__((warn_unused_result));
 
 /*
  * Read a whole regular file (not following a final symlink) into out, appending.
  * Files larger than max are refused with VG_ELIMIT before they are read.
  */
 int vg_fs_read_file(struct vg_buf *out, const char *path, size_t max)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* fsync the directory that contains path. */
 int vg_fs_sync_parent(const char *path) __attribute__((warn_unused_result));

@@ -13,6 +13,8 @@
  * files they write are below the floor of a normal build and refused by it.
  *
  * Payloads come back in sodium_malloc memory; passphrases are read, never copied.
+ * Call vg_init first. The functions share no state (beyond the thread-local error message)
+ * and may run on several threads at once.
  */
 #ifndef VIGIL_KEYFILE_H
 #define VIGIL_KEYFILE_H
@@ -27,8 +29,8 @@
 
 /* What the file holds; a file opened as the wrong kind is refused. */
 enum vg_keyfile_kind {
-	VG_KEYFILE_VAULT = 1,	/* a device's vault (identity, vault key, credentials) */
-	VG_KEYFILE_ORG = 2,	/* an organisation signing key */
+	VG_KEYFILE_VAULT = 1, /* a device's vault (identity, vault key, credentials) */
+	VG_KEYFILE_ORG = 2,   /* an organisation signing key */
 };
 
 struct vg_kdf_params {
@@ -36,38 +38,60 @@ struct vg_kdf_params {
 	uint32_t memlimit_kib;
 };
 
-/* The compiled profile used for new files, and the accepted floor and cap. */
+/*
+ * The compiled profile used for new files, and the accepted floor and cap (all bounds
+ * inclusive). Normal builds: profile and floor opslimit 3, 256 MiB (libsodium's MODERATE),
+ * cap opslimit 8, 512 MiB. VIGIL_TEST_KDF builds: profile opslimit 1, 64 KiB, floor 1,
+ * 8 KiB, same cap.
+ */
 void vg_keyfile_profile(struct vg_kdf_params *out);
 void vg_keyfile_floor(struct vg_kdf_params *out);
 void vg_keyfile_cap(struct vg_kdf_params *out);
 
 /*
- * Seal payload (1 to VG_KEYFILE_PAYLOAD_MAX bytes) under a fresh master key into out
- * (appended). Slot 0 opens with pass; slots 1..nslots-1 hold random values under random
- * salts that no passphrase is known for (a later issue gives one a duress passphrase).
+ * Seal payload (1 to VG_KEYFILE_PAYLOAD_MAX bytes, not pointing into out) under a fresh
+ * master key into out (appended; out's contents are unchanged on error). Slot 0 opens with pass
+ * (passlen bytes; pass may be NULL only when passlen is 0); slots 1..nslots-1
+ * (nslots 1 to VG_KEYFILE_SLOTS_MAX) hold random values under random keys, which look like
+ * slots under passphrases nobody knows (a later issue gives one a duress passphrase).
+ * Runs one derivation at the compiled profile. VG_EINVAL for a bad argument, VG_ENOMEM.
  */
 int vg_keyfile_seal(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
 		    const uint8_t *payload, size_t len, const char *pass, size_t passlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Open a sealed file held in memory. On success the payload is appended to payload_out
- * (which should be a secure buffer) and *slot_out (may be NULL) says which slot opened.
- * VG_EFORMAT for a malformed or truncated file or the wrong kind, VG_ELIMIT for KDF
- * parameters outside floor and cap, VG_EAUTH for a wrong passphrase or a modified file.
+ * (which should be a secure buffer) and *slot_out (may be NULL) says which slot opened:
+ * the first whose unwrapped value decrypts the payload. On error neither is touched.
+ * VG_EFORMAT for a malformed, truncated or overlong file or the wrong kind; VG_ELIMIT for
+ * KDF parameters outside floor and cap (both found before anything is allocated or
+ * derived); VG_EAUTH "wrong passphrase" when no slot unwraps (a modified header or slot
+ * looks the same), "key file was modified" when a slot unwraps but the payload does not
+ * decrypt under it; VG_EINVAL, VG_ENOMEM. Derives for every slot whatever happens: up to
+ * VG_KEYFILE_SLOTS_MAX derivations at the file's parameters.
  */
 int vg_keyfile_open(struct vg_buf *payload_out, unsigned *slot_out, enum vg_keyfile_kind kind,
 		    const uint8_t *file, size_t len, const char *pass, size_t passlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
-/* Seal and write atomically to path with mode 0600 (see vg_fs_write_atomic). */
-int vg_keyfile_write(const char *path, int exclusive, enum vg_keyfile_kind kind,
-		     unsigned nslots, const uint8_t *payload, size_t len, const char *pass,
-		     size_t passlen) __attribute__((warn_unused_result));
+/*
+ * Seal and write atomically to path, created with mode 0600 (less if the umask says so;
+ * see vg_fs_write_atomic). A symlink at path is replaced or, when exclusive, refused; never
+ * followed. VG_EEXISTS when exclusive and path exists; the codes of vg_keyfile_seal and
+ * vg_fs_write_atomic.
+ */
+int vg_keyfile_write(const char *path, int exclusive, enum vg_keyfile_kind kind, unsigned nslots,
+		     const uint8_t *payload, size_t len, const char *pass, size_t passlen)
+    __attribute__((warn_unused_result));
 
-/* Read path (refusing symlinks and oversized files) and open it. */
+/*
+ * Read path and open it as vg_keyfile_open does; messages name the path. A symlink at path
+ * is not followed (VG_EIO); VG_ENOTFOUND when path does not exist, VG_EINVAL when it is not
+ * a regular file, VG_ELIMIT when it is larger than any key file can be.
+ */
 int vg_keyfile_read(struct vg_buf *payload_out, unsigned *slot_out, const char *path,
 		    enum vg_keyfile_kind kind, const char *pass, size_t passlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

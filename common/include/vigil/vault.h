@@ -1,0 +1,53 @@
+/*
+ * The vault: a device's secrets, sealed in one key file (kind VG_KEYFILE_VAULT, two
+ * slots) under the owner's passphrase. Payload layout in common/FORMAT.md ("Vault").
+ *
+ * Holds the device's signing key (minisign, Ed25519), its age identity (X25519), the
+ * vault key (32 random bytes that wrap the file keys of the device's own entries and its
+ * drafts), its pseudonym, and records later parts add (transport credentials, pins, the
+ * remote), which are kept verbatim when the vault is resealed. Everything secret is in
+ * sodium_malloc memory and wiped by vg_vault_free.
+ */
+#ifndef VIGIL_VAULT_H
+#define VIGIL_VAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/age.h"
+#include "vigil/buf.h"
+#include "vigil/identity.h"
+#include "vigil/minisign.h"
+
+#define VG_VAULT_KEY_BYTES 32
+#define VG_VAULT_SLOTS	   2
+
+struct vg_vault {
+	char pseudonym[VG_PSEUDONYM_MAX + 1];
+	struct vg_minisign_sk *sign;
+	struct vg_age_identity *age;
+	uint8_t *key;	     /* VG_VAULT_KEY_BYTES, guarded */
+	struct vg_buf extra; /* secure; records of types this version does not use */
+};
+
+/* New keys; pseudonym NULL picks a random one. VG_EINVAL for an invalid pseudonym. */
+int vg_vault_generate(struct vg_vault **out, const char *pseudonym)
+    __attribute__((warn_unused_result));
+void vg_vault_free(struct vg_vault *v);
+
+/* The public identity of the vault's keys. */
+void vg_vault_identity(struct vg_identity *out, const struct vg_vault *v);
+
+/* The payload (appended to out, a secure buffer) and its strict parser. */
+int vg_vault_encode(struct vg_buf *out, const struct vg_vault *v)
+    __attribute__((warn_unused_result));
+int vg_vault_decode(struct vg_vault **out, const uint8_t *payload, size_t len)
+    __attribute__((warn_unused_result));
+
+/* Seal to path (atomically, 0600) and open from path. VG_EAUTH for a wrong passphrase. */
+int vg_vault_write(const char *path, int exclusive, const struct vg_vault *v, const char *pass,
+		   size_t passlen) __attribute__((warn_unused_result));
+int vg_vault_read(struct vg_vault **out, const char *path, const char *pass, size_t passlen)
+    __attribute__((warn_unused_result));
+
+#endif

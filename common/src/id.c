@@ -1,0 +1,54 @@
+#include <string.h>
+
+#include <sodium.h>
+
+#include "vigil/error.h"
+#include "vigil/id.h"
+
+void vg_id_of_key(uint8_t out[VG_ID_BYTES], const struct vg_minisign_pk *pk)
+{
+	crypto_generichash(out, VG_ID_BYTES, pk->pk, sizeof(pk->pk), NULL, 0);
+}
+
+void vg_id_keynum(uint8_t out[VG_MINISIGN_KEYNUM_BYTES], const uint8_t pk[VG_MINISIGN_PK_BYTES])
+{
+	uint8_t h[VG_ID_BYTES];
+
+	crypto_generichash(h, sizeof(h), pk, VG_MINISIGN_PK_BYTES, NULL, 0);
+	memcpy(out, h, VG_MINISIGN_KEYNUM_BYTES);
+}
+
+void vg_hex_encode(char *out, const uint8_t *in, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int vg_hex_decode(uint8_t *out, size_t len, const char *s, size_t slen)
+{
+	if (len > SIZE_MAX / 2 || slen != 2 * len)
+		return vg_error_set(VG_EFORMAT, "expected %zu hex digits, got %zu characters",
+				    2 * len, slen);
+	for (size_t i = 0; i < len; i++) {
+		int hi = hex_nibble(s[2 * i]), lo = hex_nibble(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return vg_error_set(VG_EFORMAT, "not a lower-case hex digit at offset %zu",
+					    hi < 0 ? 2 * i : 2 * i + 1);
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}

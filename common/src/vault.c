@@ -1,0 +1,226 @@
+#include <string.h>
+
+#include <sodium.h>
+
+#include "vigil/error.h"
+#include "vigil/id.h"
+#include "vigil/keyfile.h"
+#include "vigil/vault.h"
+
+/* Record types of the vault payload (FORMAT.md, "Vault"). */
+enum {
+	REC_SIGN = 1,	   /* key number (8) || Ed25519 secret key (64) */
+	REC_AGE = 2,	   /* X25519 secret scalar (32) */
+	REC_KEY = 3,	   /* vault key (32) */
+	REC_PSEUDONYM = 4, /* 1..32 bytes of [a-z0-9-] */
+	REC_KNOWN_MAX = 4,
+};
+
+void vg_vault_free(struct vg_vault *v)
+{
+	if (v == NULL)
+		return;
+	vg_minisign_sk_free(v->sign);
+	vg_age_identity_free(v->age);
+	if (v->key != NULL)
+		sodium_free(v->key);
+	vg_buf_release(&v->extra);
+	sodium_free(v);
+}
+
+static int vault_alloc(struct vg_vault **out)
+{
+	struct vg_vault *v = sodium_malloc(sizeof(*v));
+
+	*out = NULL;
+	if (v == NULL)
+		return vg_error_set(VG_ENOMEM, "cannot allocate guarded memory");
+	memset(v, 0, sizeof(*v));
+	vg_buf_init_secure(&v->extra);
+	v->key = sodium_malloc(VG_VAULT_KEY_BYTES);
+	if (v->key == NULL) {
+		vg_vault_free(v);
+		return vg_error_set(VG_ENOMEM, "cannot allocate guarded memory");
+	}
+	*out = v;
+	return 0;
+}
+
+int vg_vault_generate(struct vg_vault **out, const char *pseudonym)
+{
+	struct vg_vault *v = NULL;
+	int rc;
+
+	*out = NULL;
+	if (pseudonym != NULL && !vg_pseudonym_valid(pseudonym))
+		return vg_error_set(
+		    VG_EINVAL,
+		    "pseudonym '%s' is not 1-32 of a-z, 0-9 and '-' starting with a letter",
+		    pseudonym);
+	if ((rc = vault_alloc(&v)) < 0)
+		return rc;
+	if (pseudonym != NULL)
+		memcpy(v->pseudonym, pseudonym, strlen(pseudonym) + 1);
+	else
+		vg_pseudonym_random(v->pseudonym);
+	randombytes_buf(v->key, VG_VAULT_KEY_BYTES);
+	if ((rc = vg_minisign_sk_generate(&v->sign)) < 0 ||
+	    (rc = vg_age_identity_generate(&v->age)) < 0) {
+		vg_vault_free(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+void vg_vault_identity(struct vg_identity *out, const struct vg_vault *v)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->pseudonym, v->pseudonym, sizeof(out->pseudonym));
+	vg_minisign_sk_public(&out->sign, v->sign);
+	vg_age_identity_recipient(&out->age, v->age);
+}
+
+static int put_record(struct vg_buf *out, uint8_t type, const uint8_t *val, size_t len)
+{
+	uint8_t hdr[3] = {type, (uint8_t)(len & 0xff), (uint8_t)(len >> 8)};
+	int rc;
+
+	if (len > 0xffff)
+		return vg_error_set(VG_EINVAL, "vault record too long");
+	if ((rc = vg_buf_put(out, hdr, sizeof(hdr))) < 0)
+		return rc;
+	return vg_buf_put(out, val, len);
+}
+
+int vg_vault_encode(struct vg_buf *out, const struct vg_vault *v)
+{
+	uint8_t *raw = sodium_malloc(VG_MINISIGN_SK_RAW_BYTES);
+	int rc;
+
+	if (raw == NULL)
+		return vg_error_set(VG_ENOMEM, "cannot allocate guarded memory");
+	vg_minisign_sk_to_raw(raw, v->sign);
+	rc = put_record(out, REC_SIGN, raw, VG_MINISIGN_SK_RAW_BYTES);
+	if (rc == 0) {
+		vg_age_identity_to_raw(raw, v->age);
+		rc = put_record(out, REC_AGE, raw, VG_AGE_X25519_BYTES);
+	}
+	if (rc == 0)
+		rc = put_record(out, REC_KEY, v->key, VG_VAULT_KEY_BYTES);
+	if (rc == 0)
+		rc = put_record(out, REC_PSEUDONYM, (const uint8_t *)v->pseudonym,
+				strlen(v->pseudonym));
+	if (rc == 0 && v->extra.len > 0)
+		rc = vg_buf_put(out, v->extra.ptr, v->extra.len);
+	sodium_free(raw);
+	return rc;
+}
+
+int vg_vault_decode(struct vg_vault **out, const uint8_t *p, size_t len)
+{
+	struct vg_vault *v = NULL;
+	unsigned seen = 0;
+	size_t off = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = vault_alloc(&v)) < 0)
+		return rc;
+	while (off < len) {
+		uint8_t type;
+		size_t n;
+
+		if (len - off < 3) {
+			rc = vg_error_set(VG_EFORMAT, "vault: truncated record header");
+			goto done;
+		}
+		type = p[off];
+		n = (size_t)p[off + 1] | (size_t)p[off + 2] << 8;
+		if (len - off - 3 < n) {
+			rc = vg_error_set(VG_EFORMAT, "vault: truncated record");
+			goto done;
+		}
+		if (type >= 1 && type <= REC_KNOWN_MAX) {
+			if (seen & (1u << type)) {
+				rc = vg_error_set(VG_EFORMAT, "vault: record %u appears twice",
+						  type);
+				goto done;
+			}
+			seen |= 1u << type;
+		}
+		const uint8_t *val = p + off + 3;
+		switch (type) {
+		case REC_SIGN:
+			rc = n == VG_MINISIGN_SK_RAW_BYTES
+				 ? vg_minisign_sk_from_raw(&v->sign, val)
+				 : vg_error_set(VG_EFORMAT, "vault: bad signing key");
+			break;
+		case REC_AGE:
+			rc = n == VG_AGE_X25519_BYTES
+				 ? vg_age_identity_from_raw(&v->age, val)
+				 : vg_error_set(VG_EFORMAT, "vault: bad age identity");
+			break;
+		case REC_KEY:
+			if (n != VG_VAULT_KEY_BYTES)
+				rc = vg_error_set(VG_EFORMAT, "vault: bad vault key");
+			else
+				memcpy(v->key, val, n);
+			break;
+		case REC_PSEUDONYM:
+			if (n < 1 || n > VG_PSEUDONYM_MAX) {
+				rc = vg_error_set(VG_EFORMAT, "vault: bad pseudonym");
+				break;
+			}
+			memcpy(v->pseudonym, val, n);
+			v->pseudonym[n] = '\0';
+			if (!vg_pseudonym_valid(v->pseudonym))
+				rc = vg_error_set(VG_EFORMAT, "vault: bad pseudonym");
+			break;
+		case 0:
+			rc = vg_error_set(VG_EFORMAT, "vault: record of type 0");
+			break;
+		default:
+			/* Added by a later part of vigil: kept verbatim. */
+			rc = vg_buf_put(&v->extra, p + off, 3 + n);
+			break;
+		}
+		if (rc < 0)
+			goto done;
+		off += 3 + n;
+	}
+	if (seen != (1u << REC_SIGN | 1u << REC_AGE | 1u << REC_KEY | 1u << REC_PSEUDONYM)) {
+		rc = vg_error_set(VG_EFORMAT, "vault: a required record is missing");
+		goto done;
+	}
+	*out = v;
+	v = NULL;
+done:
+	vg_vault_free(v);
+	return rc;
+}
+
+int vg_vault_write(const char *path, int exclusive, const struct vg_vault *v, const char *pass,
+		   size_t passlen)
+{
+	struct vg_buf payload = VG_BUF_INIT_SECURE;
+	int rc = vg_vault_encode(&payload, v);
+
+	if (rc == 0)
+		rc = vg_keyfile_write(path, exclusive, VG_KEYFILE_VAULT, VG_VAULT_SLOTS,
+				      payload.ptr, payload.len, pass, passlen);
+	vg_buf_release(&payload);
+	return rc;
+}
+
+int vg_vault_read(struct vg_vault **out, const char *path, const char *pass, size_t passlen)
+{
+	struct vg_buf payload = VG_BUF_INIT_SECURE;
+	int rc = vg_keyfile_read(&payload, NULL, path, VG_KEYFILE_VAULT, pass, passlen);
+
+	*out = NULL;
+	if (rc == 0)
+		rc = vg_vault_decode(out, payload.ptr, payload.len);
+	vg_buf_release(&payload);
+	return rc;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every package vigil needs to build, test and fuzz, from Debian 12's archive.
+# Safe to run again: apt-get skips what is already installed.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential cmake pkg-config
+	libsodium-dev libgit2-dev libsqlite3-dev libjansson-dev libinih-dev zlib1g-dev
+	# tests
+	libcmocka-dev age minisign git jq strace util-linux coreutils
+	# fuzzing (libFuzzer ships in clang's runtime package)
+	clang libclang-rt-14-dev clang-format
+)
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+	sudo=(sudo)
+else
+	echo "install-deps: run as root or install sudo" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

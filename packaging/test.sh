@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs the dependencies, builds with -Werror and
+# the test KDF profile, runs every test through ctest, then again under AddressSanitizer
+# and UndefinedBehaviorSanitizer, then replays every fuzz corpus under libFuzzer and fuzzes
+# each parser for its share of the budget. Exits non-zero when anything fails.
+#
+#   packaging/test.sh [--no-sanitize] [--no-fuzz]
+#   VIGIL_FUZZ_SECONDS=N   total fuzzing budget in seconds (default 300)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sanitize=1
+fuzz=1
+for a in "$@"; do
+	case $a in
+	--no-sanitize) sanitize=0 ;;
+	--no-fuzz) fuzz=0 ;;
+	-h | --help)
+		sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+		exit 0
+		;;
+	*)
+		echo "test.sh: unknown option '$a'" >&2
+		exit 2
+		;;
+	esac
+done
+
+bash packaging/install-deps.sh
+
+jobs=$(nproc)
+passed=0
+failed=0
+status=0
+
+# run_suite NAME BUILD-DIR CMAKE-ARGS...
+run_suite() {
+	local name=$1 dir=$2 log
+	shift 2
+	echo "==> $name: configure and build in $dir"
+	cmake -S "$top" -B "$dir" -DVIGIL_WERROR=ON -DVIGIL_TEST_KDF=ON "$@" >/dev/null
+	cmake --build "$dir" -j "$jobs" >"$dir/build.log" 2>&1 || {
+		cat "$dir/build.log"
+		echo "test.sh: $name build failed" >&2
+		exit 1
+	}
+	echo "==> $name: ctest"
+	log="$dir/ctest.log"
+	set +e
+	(cd "$dir" && ctest --output-on-failure -j "$jobs") 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	set -e
+	local line
+	line=$(grep -E 'tests passed, [0-9]+ tests? failed out of' "$log" | tail -n 1 || true)
+	if [[ $line =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+		failed=$((failed + BASH_REMATCH[1]))
+		passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
+	else
+		failed=$((failed + 1))
+	fi
+	[ "$rc" -eq 0 ] || status=1
+}
+
+run_suite plain "$top/build"
+if [ $sanitize -eq 1 ]; then
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	run_suite sanitized "$top/build-sanitize" -DVIGIL_SANITIZE=ON
+fi
+if [ $fuzz -eq 1 ]; then
+	if bash packaging/fuzz.sh "${VIGIL_FUZZ_SECONDS:-300}"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		status=1
+	fi
+fi
+
+echo "vigil: $passed passed, $failed failed"
+exit $status
