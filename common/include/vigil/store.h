@@ -1,0 +1,88 @@
+/*
+ * The device's store: one SQLite database holding entries (their .age and .age.minisig
+ * bytes and the public columns of common/FORMAT.md, "Store"), the file keys of the device's
+ * own entries wrapped under its vault key, and drafts sealed under the vault key. No
+ * plaintext field, no index of names, no temporary file in clear.
+ *
+ * Opened with WAL and synchronous=FULL (a committed transaction is on disk), secure_delete,
+ * the defensive configuration, trusted_schema off and temporary storage in memory; the file
+ * is created 0600. One struct vg_store belongs to one thread at a time.
+ */
+#ifndef VIGIL_STORE_H
+#define VIGIL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/age.h"
+#include "vigil/buf.h"
+#include "vigil/entry.h"
+
+/* Where an entry stands; the values are stored. */
+enum vg_entry_state {
+	VG_STATE_ACCEPTED = 0,	  /* verified and on its author's chain */
+	VG_STATE_PENDING = 1,	  /* verified, but its author's chain has a gap before it */
+	VG_STATE_QUARANTINED = 2, /* refused by the roster's rules; kept with the reason */
+};
+
+struct vg_store;
+
+/* Open (creating 0600 when missing) and bring the schema up to date. VG_EFORMAT when the
+ * file is not a vigil store or is from a newer version. */
+int vg_store_open(struct vg_store **out, const char *path) __attribute__((warn_unused_result));
+void vg_store_close(struct vg_store *s);
+
+/* Transactions; a failed statement inside leaves the transaction to be rolled back. */
+int vg_store_begin(struct vg_store *s) __attribute__((warn_unused_result));
+int vg_store_commit(struct vg_store *s) __attribute__((warn_unused_result));
+void vg_store_rollback(struct vg_store *s);
+
+/* Add an entry (VG_EEXISTS when its id is there). reason may be NULL; never plaintext. */
+int vg_store_put_entry(struct vg_store *s, const struct vg_entry *e, enum vg_entry_state state,
+		       const char *reason) __attribute__((warn_unused_result));
+
+/* Read an entry back by id into e (initialised by the caller). VG_ENOTFOUND. */
+int vg_store_get_entry(struct vg_store *s, struct vg_entry *e, enum vg_entry_state *state_out,
+		       const uint8_t id[VG_ID_BYTES]) __attribute__((warn_unused_result));
+
+/* The accepted entry with the highest sequence number of author: *seq_out 0 when none. */
+int vg_store_feed_head(struct vg_store *s, uint64_t *seq_out, uint8_t id_out[VG_ID_BYTES],
+		       const uint8_t author[VG_ID_BYTES]) __attribute__((warn_unused_result));
+
+/* Number of entries of author in a state; author NULL counts all authors. */
+int vg_store_count(struct vg_store *s, uint64_t *out, const uint8_t *author,
+		   enum vg_entry_state state) __attribute__((warn_unused_result));
+
+/*
+ * Call fn for each entry of author (NULL: every author) in (author, seq) order; a nonzero
+ * return from fn stops the walk and is returned.
+ */
+typedef int (*vg_store_entry_fn)(void *ctx, const struct vg_entry *e, enum vg_entry_state state);
+int vg_store_foreach(struct vg_store *s, const uint8_t *author, vg_store_entry_fn fn, void *ctx)
+    __attribute__((warn_unused_result));
+
+/*
+ * File keys of the device's own entries, wrapped under the vault key
+ * (XChaCha20-Poly1305, associated data binding the entry id). get writes the key into
+ * file_key (guarded memory of the caller); VG_ENOTFOUND when none is kept (destroyed by a
+ * receipt, or not the device's entry), VG_EAUTH when it does not unwrap (another vault key).
+ */
+int vg_store_put_file_key(struct vg_store *s, const uint8_t id[VG_ID_BYTES],
+			  const uint8_t *vault_key, const uint8_t file_key[VG_AGE_FILE_KEY_BYTES])
+    __attribute__((warn_unused_result));
+int vg_store_get_file_key(struct vg_store *s, uint8_t *file_key, const uint8_t id[VG_ID_BYTES],
+			  const uint8_t *vault_key) __attribute__((warn_unused_result));
+
+/* Drafts of a device that has not joined an organisation: documents sealed under the vault
+ * key. put returns the draft number; foreach opens each into a secure buffer for fn. */
+int vg_store_put_draft(struct vg_store *s, int64_t *n_out, const uint8_t *vault_key,
+		       const uint8_t *doc, size_t len) __attribute__((warn_unused_result));
+typedef int (*vg_store_draft_fn)(void *ctx, int64_t n, const uint8_t *doc, size_t len);
+int vg_store_foreach_draft(struct vg_store *s, const uint8_t *vault_key, vg_store_draft_fn fn,
+			   void *ctx) __attribute__((warn_unused_result));
+int vg_store_delete_draft(struct vg_store *s, int64_t n) __attribute__((warn_unused_result));
+
+/* PRAGMA integrity_check: 0 when "ok", VG_EFORMAT with the first complaint otherwise. */
+int vg_store_check(struct vg_store *s) __attribute__((warn_unused_result));
+
+#endif

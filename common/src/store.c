@@ -1,0 +1,508 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "vigil/error.h"
+#include "vigil/store.h"
+
+#define STORE_APPLICATION_ID 0x5647494c /* "VGIL" */
+#define STORE_VERSION	     1
+#define WRAP_NONCE	     crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define WRAP_TAG	     crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define WRAPPED_KEY_BYTES    (WRAP_NONCE + VG_AGE_FILE_KEY_BYTES + WRAP_TAG)
+#define DRAFT_MAX	     (1024 * 1024)
+
+static const char file_key_ad[] = "vigil-file-key v1";
+static const char draft_ad[] = "vigil-draft v1";
+
+struct vg_store {
+	sqlite3 *db;
+	char *path;
+};
+
+/* The schema of FORMAT.md, "Store". Only ciphertext, signatures and public columns. */
+static const char schema[] = "CREATE TABLE entries ("
+			     " id BLOB PRIMARY KEY CHECK (length(id) = 32),"
+			     " author BLOB NOT NULL CHECK (length(author) = 32),"
+			     " seq INTEGER NOT NULL CHECK (seq >= 1),"
+			     " prev BLOB NOT NULL CHECK (length(prev) = 32),"
+			     " roster INTEGER NOT NULL CHECK (roster >= 1),"
+			     " age BLOB NOT NULL,"
+			     " sig BLOB NOT NULL,"
+			     " state INTEGER NOT NULL CHECK (state IN (0, 1, 2)),"
+			     " reason TEXT"
+			     ") WITHOUT ROWID;"
+			     "CREATE INDEX entries_feed ON entries (author, seq);"
+			     "CREATE TABLE file_keys ("
+			     " id BLOB PRIMARY KEY REFERENCES entries (id),"
+			     " wrapped BLOB NOT NULL CHECK (length(wrapped) = 56)"
+			     ") WITHOUT ROWID;"
+			     "CREATE TABLE drafts (n INTEGER PRIMARY KEY, sealed BLOB NOT NULL);";
+
+static int db_error(struct vg_store *s, int sqlite_rc, const char *what)
+{
+	int code = VG_EIO;
+
+	if (sqlite_rc == SQLITE_CORRUPT || sqlite_rc == SQLITE_NOTADB)
+		code = VG_EFORMAT;
+	else if (sqlite_rc == SQLITE_NOMEM)
+		code = VG_ENOMEM;
+	else if (sqlite_rc == SQLITE_CONSTRAINT)
+		code = VG_EEXISTS;
+	return vg_error_set(code, "store '%s': %s: %s", s->path, what,
+			    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(sqlite_rc));
+}
+
+static int exec(struct vg_store *s, const char *sql)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : db_error(s, rc, "cannot configure");
+}
+
+static int prepare(struct vg_store *s, sqlite3_stmt **st, const char *sql)
+{
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+	return rc == SQLITE_OK ? 0 : db_error(s, rc, "cannot prepare statement");
+}
+
+static int pragma_int(struct vg_store *s, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = prepare(s, &st, sql)) < 0)
+		return rc;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_error(s, sqlite3_errcode(s->db), "cannot read settings");
+	} else {
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int configure(struct vg_store *s)
+{
+	int64_t app = 0, ver = 0, tables = 0;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	sqlite3_busy_timeout(s->db, 5000);
+	if ((rc = exec(s, "PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON;"
+			  "PRAGMA temp_store = MEMORY; PRAGMA cell_size_check = ON;")) < 0)
+		return rc;
+	if ((rc = pragma_int(s, "PRAGMA application_id", &app)) < 0 ||
+	    (rc = pragma_int(s, "PRAGMA user_version", &ver)) < 0 ||
+	    (rc = pragma_int(s, "SELECT count(*) FROM sqlite_schema", &tables)) < 0)
+		return rc;
+	if (app == 0 && ver == 0 && tables == 0) {
+		if ((rc = exec(s, "BEGIN")) < 0)
+			return rc;
+		if ((rc = exec(s, schema)) < 0 ||
+		    (rc = exec(s, "PRAGMA application_id = 1447512396; PRAGMA user_version = 1")) <
+			0) {
+			vg_store_rollback(s);
+			return rc;
+		}
+		if ((rc = exec(s, "COMMIT")) < 0)
+			return rc;
+	} else if (app != STORE_APPLICATION_ID) {
+		return vg_error_set(VG_EFORMAT, "'%s' is not a vigil store", s->path);
+	} else if (ver > STORE_VERSION) {
+		return vg_error_set(VG_EFORMAT, "store '%s' is from a newer vigil (version %lld)",
+				    s->path, (long long)ver);
+	}
+	/* WAL with a full sync per commit: what printed "saved" is on disk (FACTS.md). */
+	if ((rc = prepare(s, &st, "PRAGMA journal_mode = WAL")) < 0)
+		return rc;
+	if (sqlite3_step(st) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
+		sqlite3_finalize(st);
+		return vg_error_set(VG_EIO, "store '%s': cannot switch to WAL", s->path);
+	}
+	sqlite3_finalize(st);
+	return exec(s, "PRAGMA synchronous = FULL");
+}
+
+int vg_store_open(struct vg_store **out, const char *path)
+{
+	struct vg_store *s;
+	int fd, rc;
+
+	*out = NULL;
+	/* Create the file ourselves so it is 0600 whatever the umask (SQLite copies the
+	 * database's mode to its -wal and -shm files). */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return vg_error_sys("cannot create store '%s'", path);
+	if ((s = calloc(1, sizeof(*s))) == NULL || (s->path = strdup(path)) == NULL) {
+		free(s);
+		return vg_error_set(VG_ENOMEM, "cannot allocate store");
+	}
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		rc = db_error(s, rc, "cannot open");
+		vg_store_close(s);
+		return rc;
+	}
+	if ((rc = configure(s)) < 0) {
+		vg_store_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void vg_store_close(struct vg_store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s);
+}
+
+int vg_store_begin(struct vg_store *s)
+{
+	return exec(s, "BEGIN IMMEDIATE");
+}
+
+int vg_store_commit(struct vg_store *s)
+{
+	return exec(s, "COMMIT");
+}
+
+void vg_store_rollback(struct vg_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int vg_store_put_entry(struct vg_store *s, const struct vg_entry *e, enum vg_entry_state state,
+		       const char *reason)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = prepare(s, &st,
+			  "INSERT INTO entries (id, author, seq, prev, roster, age, sig, state, "
+			  "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, e->id, VG_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, e->meta.author, VG_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)e->meta.seq);
+	sqlite3_bind_blob(st, 4, e->meta.prev, VG_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)e->meta.roster);
+	sqlite3_bind_blob64(st, 6, e->age.ptr, e->age.len, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 7, e->sig.ptr, e->sig.len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, (int)state);
+	if (reason != NULL)
+		sqlite3_bind_text(st, 9, reason, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot add entry");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Fill e from the columns id, seq, prev, roster, age, sig, author (in that order). */
+static int row_to_entry(struct vg_entry *e, sqlite3_stmt *st)
+{
+	int rc;
+
+	if (sqlite3_column_bytes(st, 0) != VG_ID_BYTES ||
+	    sqlite3_column_bytes(st, 2) != VG_ID_BYTES ||
+	    sqlite3_column_bytes(st, 6) != VG_ID_BYTES)
+		return vg_error_set(VG_EFORMAT, "store holds a malformed entry row");
+	vg_buf_clear(&e->age);
+	vg_buf_clear(&e->sig);
+	memcpy(e->id, sqlite3_column_blob(st, 0), VG_ID_BYTES);
+	e->meta.seq = (uint64_t)sqlite3_column_int64(st, 1);
+	memcpy(e->meta.prev, sqlite3_column_blob(st, 2), VG_ID_BYTES);
+	e->meta.roster = (uint64_t)sqlite3_column_int64(st, 3);
+	memcpy(e->meta.author, sqlite3_column_blob(st, 6), VG_ID_BYTES);
+	if ((rc = vg_buf_put(&e->age, sqlite3_column_blob(st, 4),
+			     (size_t)sqlite3_column_bytes(st, 4))) < 0 ||
+	    (rc = vg_buf_put(&e->sig, sqlite3_column_blob(st, 5),
+			     (size_t)sqlite3_column_bytes(st, 5))) < 0)
+		return rc;
+	return 0;
+}
+
+int vg_store_get_entry(struct vg_store *s, struct vg_entry *e, enum vg_entry_state *state_out,
+		       const uint8_t id[VG_ID_BYTES])
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = prepare(s, &st,
+			  "SELECT id, seq, prev, roster, age, sig, author, state FROM entries "
+			  "WHERE id = ?")) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, id, VG_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rc = row_to_entry(e, st);
+		if (rc == 0 && state_out != NULL)
+			*state_out = (enum vg_entry_state)sqlite3_column_int(st, 7);
+	} else if (rc == SQLITE_DONE) {
+		rc = vg_error_set(VG_ENOTFOUND, "no such entry");
+	} else {
+		rc = db_error(s, rc, "cannot read entry");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int vg_store_feed_head(struct vg_store *s, uint64_t *seq_out, uint8_t id_out[VG_ID_BYTES],
+		       const uint8_t author[VG_ID_BYTES])
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*seq_out = 0;
+	memset(id_out, 0, VG_ID_BYTES);
+	if ((rc = prepare(s, &st,
+			  "SELECT seq, id FROM entries WHERE author = ? AND state = 0 "
+			  "ORDER BY seq DESC LIMIT 1")) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == VG_ID_BYTES) {
+		*seq_out = (uint64_t)sqlite3_column_int64(st, 0);
+		memcpy(id_out, sqlite3_column_blob(st, 1), VG_ID_BYTES);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read feed head");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int vg_store_count(struct vg_store *s, uint64_t *out, const uint8_t *author,
+		   enum vg_entry_state state)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = prepare(s, &st,
+		     author != NULL ? "SELECT count(*) FROM entries WHERE state = ? AND author = ?"
+				    : "SELECT count(*) FROM entries WHERE state = ?");
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int(st, 1, (int)state);
+	if (author != NULL)
+		sqlite3_bind_blob(st, 2, author, VG_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else {
+		rc = db_error(s, rc, "cannot count entries");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int vg_store_foreach(struct vg_store *s, const uint8_t *author, vg_store_entry_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	struct vg_entry e;
+	int rc;
+
+	rc = prepare(s, &st,
+		     author != NULL ? "SELECT id, seq, prev, roster, age, sig, author, state FROM "
+				      "entries WHERE author = ? ORDER BY author, seq"
+				    : "SELECT id, seq, prev, roster, age, sig, author, state FROM "
+				      "entries ORDER BY author, seq");
+	if (rc < 0)
+		return rc;
+	if (author != NULL)
+		sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
+	vg_entry_init(&e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = row_to_entry(&e, st)) < 0)
+			goto done;
+		if ((rc = fn(ctx, &e, (enum vg_entry_state)sqlite3_column_int(st, 7))) != 0)
+			goto done;
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read entries");
+done:
+	vg_entry_release(&e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void wrap_ad(uint8_t *ad, const char *label, size_t label_len, const uint8_t *id)
+{
+	memcpy(ad, label, label_len);
+	if (id != NULL)
+		memcpy(ad + label_len, id, VG_ID_BYTES);
+}
+
+int vg_store_put_file_key(struct vg_store *s, const uint8_t id[VG_ID_BYTES],
+			  const uint8_t *vault_key, const uint8_t file_key[VG_AGE_FILE_KEY_BYTES])
+{
+	uint8_t wrapped[WRAPPED_KEY_BYTES], ad[sizeof(file_key_ad) - 1 + VG_ID_BYTES];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	randombytes_buf(wrapped, WRAP_NONCE);
+	wrap_ad(ad, file_key_ad, sizeof(file_key_ad) - 1, id);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(wrapped + WRAP_NONCE, NULL, file_key,
+						   VG_AGE_FILE_KEY_BYTES, ad, sizeof(ad), NULL,
+						   wrapped, vault_key);
+	if ((rc = prepare(s, &st, "INSERT OR REPLACE INTO file_keys (id, wrapped) VALUES (?, ?)")) <
+	    0)
+		return rc;
+	sqlite3_bind_blob(st, 1, id, VG_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, wrapped, sizeof(wrapped), SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot keep a file key");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int vg_store_get_file_key(struct vg_store *s, uint8_t *file_key, const uint8_t id[VG_ID_BYTES],
+			  const uint8_t *vault_key)
+{
+	uint8_t ad[sizeof(file_key_ad) - 1 + VG_ID_BYTES];
+	const uint8_t *w;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = prepare(s, &st, "SELECT wrapped FROM file_keys WHERE id = ?")) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, id, VG_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		rc = vg_error_set(VG_ENOTFOUND, "no file key kept for this entry");
+	} else if (rc != SQLITE_ROW) {
+		rc = db_error(s, rc, "cannot read a file key");
+	} else if (sqlite3_column_bytes(st, 0) != WRAPPED_KEY_BYTES) {
+		rc = vg_error_set(VG_EFORMAT, "store holds a malformed file key");
+	} else {
+		w = sqlite3_column_blob(st, 0);
+		wrap_ad(ad, file_key_ad, sizeof(file_key_ad) - 1, id);
+		rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+			 file_key, NULL, NULL, w + WRAP_NONCE, WRAPPED_KEY_BYTES - WRAP_NONCE, ad,
+			 sizeof(ad), w, vault_key) == 0
+			 ? 0
+			 : vg_error_set(VG_EAUTH, "file key does not open with this vault key");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int vg_store_put_draft(struct vg_store *s, int64_t *n_out, const uint8_t *vault_key,
+		       const uint8_t *doc, size_t len)
+{
+	struct vg_buf sealed = VG_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (len > DRAFT_MAX)
+		return vg_error_set(VG_ELIMIT, "draft larger than %d bytes", DRAFT_MAX);
+	if ((rc = vg_buf_grow(&sealed, WRAP_NONCE + len + WRAP_TAG)) < 0)
+		return rc;
+	randombytes_buf(sealed.ptr, WRAP_NONCE);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(sealed.ptr + WRAP_NONCE, NULL, doc, len,
+						   (const uint8_t *)draft_ad, sizeof(draft_ad) - 1,
+						   NULL, sealed.ptr, vault_key);
+	sealed.len = WRAP_NONCE + len + WRAP_TAG;
+	if ((rc = prepare(s, &st, "INSERT INTO drafts (sealed) VALUES (?)")) < 0)
+		goto done;
+	sqlite3_bind_blob64(st, 1, sealed.ptr, sealed.len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		*n_out = sqlite3_last_insert_rowid(s->db);
+		rc = 0;
+	} else {
+		rc = db_error(s, rc, "cannot keep a draft");
+	}
+done:
+	sqlite3_finalize(st);
+	vg_buf_release(&sealed);
+	return rc;
+}
+
+int vg_store_foreach_draft(struct vg_store *s, const uint8_t *vault_key, vg_store_draft_fn fn,
+			   void *ctx)
+{
+	struct vg_buf doc = VG_BUF_INIT_SECURE;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = prepare(s, &st, "SELECT n, sealed FROM drafts ORDER BY n")) < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *w = sqlite3_column_blob(st, 1);
+		size_t n = (size_t)sqlite3_column_bytes(st, 1);
+
+		if (n < WRAP_NONCE + WRAP_TAG || n > WRAP_NONCE + DRAFT_MAX + WRAP_TAG) {
+			rc = vg_error_set(VG_EFORMAT, "store holds a malformed draft");
+			goto done;
+		}
+		vg_buf_clear(&doc);
+		if ((rc = vg_buf_grow(&doc, n)) < 0)
+			goto done;
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+			doc.ptr, NULL, NULL, w + WRAP_NONCE, n - WRAP_NONCE,
+			(const uint8_t *)draft_ad, sizeof(draft_ad) - 1, w, vault_key) != 0) {
+			rc = vg_error_set(VG_EAUTH, "draft does not open with this vault key");
+			goto done;
+		}
+		doc.len = n - WRAP_NONCE - WRAP_TAG;
+		doc.ptr[doc.len] = '\0';
+		if ((rc = fn(ctx, sqlite3_column_int64(st, 0), doc.ptr, doc.len)) != 0)
+			goto done;
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read drafts");
+done:
+	sqlite3_finalize(st);
+	vg_buf_release(&doc);
+	return rc;
+}
+
+int vg_store_delete_draft(struct vg_store *s, int64_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = prepare(s, &st, "DELETE FROM drafts WHERE n = ?")) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, n);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot delete a draft");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int vg_store_check(struct vg_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = prepare(s, &st, "PRAGMA integrity_check")) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		rc = db_error(s, rc, "cannot check integrity");
+	else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
+		rc = vg_error_set(VG_EFORMAT, "store '%s' is damaged: %s", s->path,
+				  (const char *)sqlite3_column_text(st, 0));
+	else
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
+}
