@@ -76,21 +76,47 @@ static void hkdf_sha256(uint8_t out[32], const uint8_t *salt, size_t salt_len, c
 	sodium_memzero(&s->hmac, sizeof(s->hmac));
 }
 
-static struct age_secrets *secrets_new(size_t cb_size)
+/*
+ * The secrets of one operation: in the caller's reusable guarded workspace when one is given
+ * (ws, a secure vg_buf: repeated operations then cost no system call), else in a fresh
+ * sodium_malloc block. Released with secrets_free, which wipes either way.
+ */
+static struct age_secrets *secrets_new(struct vg_buf *ws, size_t cb_size)
 {
+	size_t align = _Alignof(struct age_secrets), size, pad;
+	struct age_secrets *s;
+
+	if (cb_size > SIZE_MAX - sizeof(*s) - 2 * align) {
+		vg_error_set(VG_ENOMEM, "age: chunk buffer too large");
+		return NULL;
+	}
 	/*
 	 * sodium_malloc puts the end of the block against its guard page, so the start is
 	 * aligned only when the size is a multiple of the alignment.
 	 */
-	size_t align = _Alignof(struct age_secrets);
-	struct age_secrets *s = sodium_malloc((sizeof(*s) + cb_size + align - 1) / align * align);
-	if (s == NULL) {
+	size = (sizeof(*s) + cb_size + align - 1) / align * align;
+	if (ws != NULL) {
+		vg_buf_clear(ws);
+		if (vg_buf_grow(ws, size + align) < 0)
+			return NULL;
+		pad = (align - (uintptr_t)ws->ptr % align) % align;
+		s = (struct age_secrets *)(void *)(ws->ptr + pad);
+		ws->len = pad + size; /* so that the next clear wipes all of it */
+	} else if ((s = sodium_malloc(size)) == NULL) {
 		vg_error_set(VG_ENOMEM, "cannot allocate guarded memory");
 		return NULL;
 	}
 	sodium_memzero(s, sizeof(*s));
 	s->cb_size = cb_size;
 	return s;
+}
+
+static void secrets_free(struct vg_buf *ws, struct age_secrets *s)
+{
+	if (ws != NULL)
+		vg_buf_clear(ws); /* wipes */
+	else
+		sodium_free(s); /* wipes */
 }
 
 static int b64_char(uint8_t c)
@@ -858,8 +884,8 @@ done:
 }
 
 /* The one decryption path: with an identity, or with a known file key when id is NULL. */
-static int decrypt_core(struct sink *out, const struct vg_age_identity *id, const uint8_t *file_key,
-			struct src *in)
+static int decrypt_core(struct vg_buf *ws, struct sink *out, const struct vg_age_identity *id,
+			const uint8_t *file_key, struct src *in)
 {
 	struct vg_buf hb = VG_BUF_INIT;
 	struct vg_age_header *h = NULL;
@@ -867,7 +893,7 @@ static int decrypt_core(struct sink *out, const struct vg_age_identity *id, cons
 	uint8_t mac[32];
 	int rc;
 
-	if ((s = secrets_new(src_bound(in, CT_CHUNK_BYTES) + 1)) == NULL)
+	if ((s = secrets_new(ws, src_bound(in, CT_CHUNK_BYTES) + 1)) == NULL)
 		return VG_ENOMEM;
 	if ((rc = read_header(&hb, in)) < 0)
 		goto done;
@@ -896,7 +922,7 @@ done:
 	sodium_memzero(mac, sizeof(mac));
 	vg_age_header_free(h);
 	vg_buf_release(&hb);
-	sodium_free(s);
+	secrets_free(ws, s);
 	return rc;
 }
 
@@ -954,7 +980,7 @@ static int put_b64(struct vg_buf *b, const uint8_t *bin, size_t len)
 }
 
 /* The one encryption path. */
-static int encrypt_core(struct sink *out, uint8_t *file_key_out,
+static int encrypt_core(struct vg_buf *ws, struct sink *out, uint8_t *file_key_out,
 			const struct vg_age_recipient *rcpts, size_t n, struct src *in)
 {
 	struct vg_buf hb = VG_BUF_INIT;
@@ -966,7 +992,7 @@ static int encrypt_core(struct sink *out, uint8_t *file_key_out,
 		return vg_error_set(VG_EINVAL, "age: between 1 and %d recipients needed, not %zu",
 				    VG_AGE_RECIPIENTS_MAX, rcpts == NULL ? 0 : n);
 	/* A chunk of plaintext, one byte of look-ahead, room for the tag (in place). */
-	if ((s = secrets_new(src_bound(in, VG_AGE_CHUNK_BYTES) + 1 + TAG_BYTES)) == NULL)
+	if ((s = secrets_new(ws, src_bound(in, VG_AGE_CHUNK_BYTES) + 1 + TAG_BYTES)) == NULL)
 		return VG_ENOMEM;
 	randombytes_buf(s->file_key, sizeof(s->file_key));
 	if ((rc = vg_buf_puts(&hb, INTRO)) < 0)
@@ -1015,7 +1041,7 @@ static int encrypt_core(struct sink *out, uint8_t *file_key_out,
 		memcpy(file_key_out, s->file_key, sizeof(s->file_key));
 done:
 	vg_buf_release(&hb);
-	sodium_free(s);
+	secrets_free(ws, s);
 	return rc;
 }
 
@@ -1023,6 +1049,12 @@ done:
 
 int vg_age_encrypt(struct vg_buf *out, uint8_t *file_key_out, const struct vg_age_recipient *rcpts,
 		   size_t n, const uint8_t *pt, size_t len)
+{
+	return vg_age_encrypt_ws(NULL, out, file_key_out, rcpts, n, pt, len);
+}
+
+int vg_age_encrypt_ws(struct vg_buf *ws, struct vg_buf *out, uint8_t *file_key_out,
+		      const struct vg_age_recipient *rcpts, size_t n, const uint8_t *pt, size_t len)
 {
 	struct src in = {.fd = -1, .mem = pt, .mem_len = len};
 	struct sink k = {.fd = -1, .buf = out};
@@ -1032,13 +1064,13 @@ int vg_age_encrypt(struct vg_buf *out, uint8_t *file_key_out, const struct vg_ag
 	if (out == NULL || (pt == NULL && len > 0))
 		return vg_error_set(VG_EINVAL, "age: no input or output given");
 	out_len0 = out->len;
-	if ((rc = encrypt_core(&k, file_key_out, rcpts, n, &in)) < 0)
+	if ((rc = encrypt_core(ws, &k, file_key_out, rcpts, n, &in)) < 0)
 		vg_buf_truncate(out, out_len0);
 	return rc;
 }
 
-static int decrypt_mem(struct vg_buf *pt_out, const struct vg_age_identity *id,
-		       const uint8_t *file_key, const uint8_t *ct, size_t len)
+int vg_age_decrypt_ws(struct vg_buf *ws, struct vg_buf *pt_out, const struct vg_age_identity *id,
+		      const uint8_t *file_key, const uint8_t *ct, size_t len)
 {
 	struct src in = {.fd = -1, .mem = ct, .mem_len = len};
 	struct sink k = {.fd = -1, .buf = pt_out};
@@ -1048,7 +1080,9 @@ static int decrypt_mem(struct vg_buf *pt_out, const struct vg_age_identity *id,
 	if (pt_out == NULL || (ct == NULL && len > 0))
 		return vg_error_set(VG_EINVAL, "age: no input or output given");
 	out_len0 = pt_out->len;
-	if ((rc = decrypt_core(&k, id, file_key, &in)) < 0)
+	if ((id == NULL) == (file_key == NULL))
+		return vg_error_set(VG_EINVAL, "age: decrypt with an identity or a file key");
+	if ((rc = decrypt_core(ws, &k, id, file_key, &in)) < 0)
 		vg_buf_truncate(pt_out, out_len0);
 	return rc;
 }
@@ -1058,7 +1092,7 @@ int vg_age_decrypt(struct vg_buf *pt_out, const struct vg_age_identity *id, cons
 {
 	if (id == NULL)
 		return vg_error_set(VG_EINVAL, "no age identity given");
-	return decrypt_mem(pt_out, id, NULL, ct, len);
+	return vg_age_decrypt_ws(NULL, pt_out, id, NULL, ct, len);
 }
 
 int vg_age_decrypt_with_key(struct vg_buf *pt_out, const uint8_t file_key[VG_AGE_FILE_KEY_BYTES],
@@ -1066,7 +1100,7 @@ int vg_age_decrypt_with_key(struct vg_buf *pt_out, const uint8_t file_key[VG_AGE
 {
 	if (file_key == NULL)
 		return vg_error_set(VG_EINVAL, "no age file key given");
-	return decrypt_mem(pt_out, NULL, file_key, ct, len);
+	return vg_age_decrypt_ws(NULL, pt_out, NULL, file_key, ct, len);
 }
 
 int vg_age_encrypt_fd(int out_fd, const struct vg_age_recipient *rcpts, size_t n, int in_fd)
@@ -1076,7 +1110,7 @@ int vg_age_encrypt_fd(int out_fd, const struct vg_age_recipient *rcpts, size_t n
 
 	if (in_fd < 0 || out_fd < 0)
 		return vg_error_set(VG_EINVAL, "age: bad file descriptor");
-	return encrypt_core(&k, NULL, rcpts, n, &in);
+	return encrypt_core(NULL, &k, NULL, rcpts, n, &in);
 }
 
 int vg_age_decrypt_fd(int out_fd, const struct vg_age_identity *id, int in_fd)
@@ -1088,5 +1122,5 @@ int vg_age_decrypt_fd(int out_fd, const struct vg_age_identity *id, int in_fd)
 		return vg_error_set(VG_EINVAL, "age: bad file descriptor");
 	if (id == NULL)
 		return vg_error_set(VG_EINVAL, "no age identity given");
-	return decrypt_core(&k, id, NULL, &in);
+	return decrypt_core(NULL, &k, id, NULL, &in);
 }

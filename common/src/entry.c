@@ -16,6 +16,14 @@ static const char *const type_names[] = {
 static const char *const doc_members[] = {"author", "body", "case", "org",
 					  "seq",    "time", "type", "v"};
 
+void vg_entry_work_release(struct vg_entry_work *w)
+{
+	if (w == NULL)
+		return;
+	vg_buf_release(&w->age);
+	vg_buf_release(&w->pt);
+}
+
 void vg_entry_init(struct vg_entry *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -290,9 +298,9 @@ static int case_id_ok(const char *s)
 
 int vg_entry_seal(struct vg_entry *out, uint8_t *file_key_out, const struct vg_minisign_sk *sk,
 		  const struct vg_entry_meta *meta, const struct vg_age_recipient *rcpts, size_t n,
-		  size_t bucket, const struct vg_entry_content *content)
+		  size_t bucket, const struct vg_entry_content *content, struct vg_entry_work *work)
 {
-	struct vg_buf pt = VG_BUF_INIT_SECURE;
+	struct vg_buf own = VG_BUF_INIT_SECURE, *pt = work != NULL ? &work->pt : &own;
 	struct vg_minisign_pk pk;
 	uint8_t author[VG_ID_BYTES];
 	char org_hex[VG_ID_HEX_LEN + 1], author_hex[VG_ID_HEX_LEN + 1];
@@ -336,26 +344,33 @@ int vg_entry_seal(struct vg_entry *out, uint8_t *file_key_out, const struct vg_m
 		rc = vg_error_set(VG_ENOMEM, "cannot build the entry document");
 		goto done;
 	}
-	if ((rc = vg_json_canonical(&pt, doc)) < 0)
+	vg_buf_clear(pt);
+	if ((rc = vg_json_canonical(pt, doc)) < 0)
 		goto done;
-	if (pt.len >= VG_ENTRY_PLAINTEXT_MAX) {
+	if (pt->len >= VG_ENTRY_PLAINTEXT_MAX) {
 		rc = vg_error_set(VG_ELIMIT, "entry larger than %d bytes", VG_ENTRY_PLAINTEXT_MAX);
 		goto done;
 	}
-	total = (pt.len + 1 + bucket - 1) / bucket * bucket;
+	total = (pt->len + 1 + bucket - 1) / bucket * bucket;
 	if (total > VG_ENTRY_PLAINTEXT_MAX) {
 		rc = vg_error_set(VG_ELIMIT, "entry larger than %d bytes", VG_ENTRY_PLAINTEXT_MAX);
 		goto done;
 	}
-	while (pt.len < total - 1)
-		if ((rc = vg_buf_putc(&pt, ' ')) < 0)
+	while (pt->len < total - 1)
+		if ((rc = vg_buf_putc(pt, ' ')) < 0)
 			goto done;
-	if ((rc = vg_buf_putc(&pt, '\n')) < 0)
+	if ((rc = vg_buf_putc(pt, '\n')) < 0)
 		goto done;
 
 	vg_buf_clear(&out->age);
 	vg_buf_clear(&out->sig);
-	if ((rc = vg_age_encrypt(&out->age, file_key_out, rcpts, n, pt.ptr, pt.len)) < 0 ||
+	/* Sized once: header, stanzas, payload and tags, and a signature file. */
+	if ((rc = vg_buf_grow(&out->age, pt->len + 160 * n + 256 +
+					     (pt->len / VG_AGE_CHUNK_BYTES + 1) * 16)) < 0 ||
+	    (rc = vg_buf_grow(&out->sig, 512)) < 0)
+		goto done;
+	if ((rc = vg_age_encrypt_ws(work != NULL ? &work->age : NULL, &out->age, file_key_out,
+				    rcpts, n, pt->ptr, pt->len)) < 0 ||
 	    (rc = vg_entry_tc_format(tc, sizeof(tc), meta)) < 0 ||
 	    (rc = vg_minisign_sign(&out->sig, sk, out->age.ptr, out->age.len, VG_SIGNATURE_COMMENT,
 				   tc)) < 0 ||
@@ -371,7 +386,8 @@ done:
 			sodium_memzero(file_key_out, VG_AGE_FILE_KEY_BYTES);
 	}
 	json_decref(doc);
-	vg_buf_release(&pt);
+	vg_buf_clear(pt); /* wipes a reused workspace */
+	vg_buf_release(&own);
 	return rc;
 }
 
@@ -543,21 +559,22 @@ done:
 
 int vg_entry_open(json_t **doc_out, const struct vg_entry_meta *meta, const uint8_t *age,
 		  size_t agelen, const struct vg_age_identity *id, const uint8_t *file_key,
-		  size_t bucket)
+		  size_t bucket, struct vg_entry_work *work)
 {
-	struct vg_buf pt = VG_BUF_INIT_SECURE;
+	struct vg_buf own = VG_BUF_INIT_SECURE, *pt = work != NULL ? &work->pt : &own;
 	int rc;
 
 	if ((id == NULL) == (file_key == NULL))
 		return vg_error_set(VG_EINVAL, "open an entry with an identity or a file key");
-	rc = id != NULL ? vg_age_decrypt(&pt, id, age, agelen)
-			: vg_age_decrypt_with_key(&pt, file_key, age, agelen);
+	vg_buf_clear(pt);
+	rc = vg_age_decrypt_ws(work != NULL ? &work->age : NULL, pt, id, file_key, age, agelen);
 	if (rc < 0) {
 		vg_error_prefix(rc, "cannot decrypt entry");
 		goto done;
 	}
-	rc = vg_entry_plaintext_check(doc_out, pt.ptr, pt.len, bucket, meta);
+	rc = vg_entry_plaintext_check(doc_out, pt->ptr, pt->len, bucket, meta);
 done:
-	vg_buf_release(&pt);
+	vg_buf_clear(pt);
+	vg_buf_release(&own);
 	return rc;
 }

@@ -224,7 +224,7 @@ static int cmd_seal(int argc, char **argv)
 	vg_id_of_key(meta.org, &org);
 	vg_minisign_sk_public(&pk, sk);
 	vg_id_of_key(meta.author, &pk);
-	if (vg_entry_seal(&e, NULL, sk, &meta, rcpts, n, bucket, &content) < 0) {
+	if (vg_entry_seal(&e, NULL, sk, &meta, rcpts, n, bucket, &content, NULL) < 0) {
 		die("seal");
 		goto done;
 	}
@@ -367,7 +367,7 @@ static int cmd_verify_open(int argc, char **argv, int open)
 		rc = 0;
 		goto done;
 	}
-	if (vg_entry_open(&doc, &meta, age.ptr, age.len, id, NULL, bucket) < 0 ||
+	if (vg_entry_open(&doc, &meta, age.ptr, age.len, id, NULL, bucket, NULL) < 0 ||
 	    vg_json_canonical(&out, doc) < 0) {
 		die("open");
 		goto done;

@@ -98,7 +98,7 @@ static void seal_one(struct vg_entry *e, uint8_t *file_key, const struct vg_mini
 	c.body = json_loads(body_json, 0, &jerr);
 	assert_non_null(c.body);
 	vg_entry_init(e);
-	assert_int_equal(vg_entry_seal(e, file_key, sk, &m, W.rcpts, nrcpts, 1024, &c), 0);
+	assert_int_equal(vg_entry_seal(e, file_key, sk, &m, W.rcpts, nrcpts, 1024, &c, NULL), 0);
 	json_decref(c.body);
 }
 
@@ -123,7 +123,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(meta.seq, 1);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(
-		    vg_entry_open(&doc, &meta, e.age.ptr, e.age.len, W.ids[i], NULL, 1024), 0);
+		    vg_entry_open(&doc, &meta, e.age.ptr, e.age.len, W.ids[i], NULL, 1024, NULL),
+		    0);
 		assert_string_equal(
 		    json_string_value(json_object_get(json_object_get(doc, "body"), "person")),
 		    "Азимжан Аскаров");
@@ -133,16 +134,61 @@ static void test_round_trip(void **state)
 		json_decref(doc);
 	}
 	/* The author reads its own entry through the file key, without X25519. */
-	assert_int_equal(vg_entry_open(&doc, &meta, e.age.ptr, e.age.len, NULL, fk, 1024), 0);
+	assert_int_equal(vg_entry_open(&doc, &meta, e.age.ptr, e.age.len, NULL, fk, 1024, NULL), 0);
 	json_decref(doc);
 	/* The outsider, who is not a recipient, cannot. */
-	assert_int_equal(vg_entry_open(&doc, &meta, e.age.ptr, e.age.len, W.ids[3], NULL, 1024),
-			 VG_ENOKEY);
+	assert_int_equal(
+	    vg_entry_open(&doc, &meta, e.age.ptr, e.age.len, W.ids[3], NULL, 1024, NULL),
+	    VG_ENOKEY);
 	/* A wrong bucket is a padding failure. */
-	assert_int_equal(vg_entry_open(&doc, &meta, e.age.ptr, e.age.len, W.ids[0], NULL, 2048),
-			 VG_EFORMAT);
+	assert_int_equal(
+	    vg_entry_open(&doc, &meta, e.age.ptr, e.age.len, W.ids[0], NULL, 2048, NULL),
+	    VG_EFORMAT);
 	sodium_free(fk);
 	vg_entry_release(&e);
+}
+
+/* A reused workspace gives the same results and is wiped after every call. */
+static void test_workspace(void **state)
+{
+	struct vg_entry_work work = VG_ENTRY_WORK_INIT;
+	struct vg_entry_meta m, meta;
+	struct vg_entry_content c;
+	json_t *doc = NULL;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.type = VG_ENTRY_OPEN;
+	c.body = json_pack("{s:s}", "person", "Азимжан Аскаров");
+	meta_for(&m, &W.author_pk, 1);
+	for (int i = 0; i < 5; i++) {
+		struct vg_entry e;
+		vg_entry_init(&e);
+		assert_int_equal(vg_entry_seal(&e, NULL, W.author, &m, W.rcpts, 3, 1024, &c, &work),
+				 0);
+		assert_int_equal(work.pt.len, 0);
+		assert_int_equal(work.age.len, 0);
+		assert_true(work.pt.secure && work.age.secure);
+		assert_int_equal(verify_with(&e, &W.author_pk, 3, &meta), 0);
+		assert_int_equal(vg_entry_open(&doc, &meta, e.age.ptr, e.age.len, W.ids[i % 3],
+					       NULL, 1024, &work),
+				 0);
+		assert_int_equal(work.pt.len, 0);
+		assert_int_equal(work.age.len, 0);
+		assert_string_equal(
+		    json_string_value(json_object_get(json_object_get(doc, "body"), "person")),
+		    "Азимжан Аскаров");
+		json_decref(doc);
+		/* A failure leaves it wiped too. */
+		assert_int_equal(
+		    vg_entry_open(&doc, &meta, e.age.ptr, e.age.len, W.ids[3], NULL, 1024, &work),
+		    VG_ENOKEY);
+		assert_int_equal(work.pt.len, 0);
+		assert_int_equal(work.age.len, 0);
+		vg_entry_release(&e);
+	}
+	json_decref(c.body);
+	vg_entry_work_release(&work);
 }
 
 static void test_id_is_b2sum_of_files(void **state)
@@ -420,8 +466,9 @@ static void test_forgeries(void **state)
 	    vg_entry_compute_id(f.id, f.age.ptr, f.age.len, (const char *)f.sig.ptr, f.sig.len), 0);
 	assert_int_equal(verify_with(&f, &W.other_pk, 3, &meta), 0);
 	assert_memory_not_equal(f.id, e.id, VG_ID_BYTES);
-	assert_int_equal(vg_entry_open(&doc, &meta, f.age.ptr, f.age.len, W.ids[0], NULL, 1024),
-			 VG_EMISMATCH);
+	assert_int_equal(
+	    vg_entry_open(&doc, &meta, f.age.ptr, f.age.len, W.ids[0], NULL, 1024, NULL),
+	    VG_EMISMATCH);
 	assert_non_null(strstr(vg_error_last(), "author"));
 	vg_entry_release(&f);
 
@@ -439,7 +486,7 @@ static void test_forgeries(void **state)
 		seal_raw(&f, W.author, &e.meta, json);
 		assert_int_equal(verify_with(&f, &W.author_pk, 3, &meta), 0);
 		assert_int_equal(
-		    vg_entry_open(&doc, &meta, f.age.ptr, f.age.len, W.ids[1], NULL, 1024),
+		    vg_entry_open(&doc, &meta, f.age.ptr, f.age.len, W.ids[1], NULL, 1024, NULL),
 		    VG_EMISMATCH);
 		vg_entry_release(&f);
 	}
@@ -527,17 +574,22 @@ static void test_seal_refuses(void **state)
 	c.body = body;
 	meta_for(&m, &W.author_pk, 1);
 	/* Not the author's key. */
-	assert_int_equal(vg_entry_seal(&e, NULL, W.other, &m, W.rcpts, 3, 1024, &c), VG_EINVAL);
+	assert_int_equal(vg_entry_seal(&e, NULL, W.other, &m, W.rcpts, 3, 1024, &c, NULL),
+			 VG_EINVAL);
 	/* Bad buckets. */
-	assert_int_equal(vg_entry_seal(&e, NULL, W.author, &m, W.rcpts, 3, 1000, &c), VG_EINVAL);
-	assert_int_equal(vg_entry_seal(&e, NULL, W.author, &m, W.rcpts, 3, 128, &c), VG_EINVAL);
+	assert_int_equal(vg_entry_seal(&e, NULL, W.author, &m, W.rcpts, 3, 1000, &c, NULL),
+			 VG_EINVAL);
+	assert_int_equal(vg_entry_seal(&e, NULL, W.author, &m, W.rcpts, 3, 128, &c, NULL),
+			 VG_EINVAL);
 	/* A malformed time. */
 	c.time = "2017-03-28 10:00:00";
-	assert_int_equal(vg_entry_seal(&e, NULL, W.author, &m, W.rcpts, 3, 1024, &c), VG_EINVAL);
+	assert_int_equal(vg_entry_seal(&e, NULL, W.author, &m, W.rcpts, 3, 1024, &c, NULL),
+			 VG_EINVAL);
 	c.time = NULL;
 	/* A fractional number in the body. */
 	json_object_set_new(body, "x", json_real(0.5));
-	assert_int_equal(vg_entry_seal(&e, NULL, W.author, &m, W.rcpts, 3, 1024, &c), VG_EFORMAT);
+	assert_int_equal(vg_entry_seal(&e, NULL, W.author, &m, W.rcpts, 3, 1024, &c, NULL),
+			 VG_EFORMAT);
 	/* Larger than the cap. */
 	{
 		char *big = malloc(VG_ENTRY_PLAINTEXT_MAX);
@@ -545,7 +597,7 @@ static void test_seal_refuses(void **state)
 		big[VG_ENTRY_PLAINTEXT_MAX - 1] = '\0';
 		json_object_set_new(body, "x", json_string(big));
 		free(big);
-		assert_int_equal(vg_entry_seal(&e, NULL, W.author, &m, W.rcpts, 3, 1024, &c),
+		assert_int_equal(vg_entry_seal(&e, NULL, W.author, &m, W.rcpts, 3, 1024, &c, NULL),
 				 VG_ELIMIT);
 	}
 	assert_int_equal(e.age.len, 0);
@@ -557,6 +609,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_workspace),
 	    cmocka_unit_test(test_id_is_b2sum_of_files),
 	    cmocka_unit_test(test_chain_and_ids_differ),
 	    cmocka_unit_test(test_tc_grammar),

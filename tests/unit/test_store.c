@@ -77,7 +77,7 @@ static void next_entry(struct fixture *f, struct vg_entry *e, uint8_t *fk, const
 	c.body = json_pack("{s:s}", "note", note);
 	f->meta.seq++;
 	vg_entry_init(e);
-	assert_int_equal(vg_entry_seal(e, fk, f->sk, &f->meta, &f->r, 1, 256, &c), 0);
+	assert_int_equal(vg_entry_seal(e, fk, f->sk, &f->meta, &f->r, 1, 256, &c, NULL), 0);
 	memcpy(f->meta.prev, e->id, VG_ID_BYTES);
 	json_decref(c.body);
 }
@@ -205,7 +205,8 @@ static void test_file_keys(void **state)
 	assert_int_equal(vg_store_get_file_key(f->s, got, e.id, f->vault_key), 0);
 	assert_memory_equal(got, fk, 16);
 	/* The kept key opens the entry without the identity. */
-	assert_int_equal(vg_entry_open(&doc, &e.meta, e.age.ptr, e.age.len, NULL, got, 256), 0);
+	assert_int_equal(vg_entry_open(&doc, &e.meta, e.age.ptr, e.age.len, NULL, got, 256, NULL),
+			 0);
 	json_decref(doc);
 	/* Another vault key does not unwrap it; an unknown id has none. */
 	randombytes_buf(other, 32);

@@ -98,6 +98,21 @@ int vg_age_decrypt_with_key(struct vg_buf *pt_out, const uint8_t file_key[VG_AGE
 			    const uint8_t *ct, size_t len) __attribute__((warn_unused_result));
 
 /*
+ * The in-memory functions with a reusable workspace: ws is a secure vg_buf
+ * (VG_BUF_INIT_SECURE) that the caller keeps across many calls and releases at the end.
+ * The operation's secrets (and its chunk buffer) then live there instead of in a fresh
+ * guarded allocation per call, which costs several system calls; they are wiped before
+ * return either way. ws may be NULL. decrypt_ws takes an identity or a file key (one of
+ * them NULL).
+ */
+int vg_age_encrypt_ws(struct vg_buf *ws, struct vg_buf *out, uint8_t *file_key_out,
+		      const struct vg_age_recipient *rcpts, size_t n, const uint8_t *pt, size_t len)
+    __attribute__((warn_unused_result));
+int vg_age_decrypt_ws(struct vg_buf *ws, struct vg_buf *pt_out, const struct vg_age_identity *id,
+		      const uint8_t *file_key, const uint8_t *ct, size_t len)
+    __attribute__((warn_unused_result));
+
+/*
  * Streaming forms over file descriptors, bounded memory (the header, at most
  * VG_AGE_HEADER_MAX, and one 64 KiB chunk). Nothing is written before the header MAC has
  * been verified; each chunk is written once it has authenticated, so on a payload failure

@@ -63,6 +63,22 @@ enum vg_entry_type {
 	VG_ENTRY_UNLINK,
 };
 
+/*
+ * Reusable guarded working memory for sealing or opening many entries (an import, a
+ * coordinator's sync): the plaintext and the age secrets of each operation live here
+ * instead of in fresh guarded allocations, and are wiped after each call. Not shared
+ * between threads.
+ */
+struct vg_entry_work {
+	struct vg_buf age;
+	struct vg_buf pt;
+};
+#define VG_ENTRY_WORK_INIT                                                                         \
+	{                                                                                          \
+		VG_BUF_INIT_SECURE, VG_BUF_INIT_SECURE                                             \
+	}
+void vg_entry_work_release(struct vg_entry_work *w);
+
 void vg_entry_init(struct vg_entry *e);
 void vg_entry_release(struct vg_entry *e);
 
@@ -92,11 +108,12 @@ struct vg_entry_content {
  * Seal content as the entry described by meta (whose author must be the id of sk's key)
  * to exactly the n recipients given, padded to bucket. out must be initialised; on success
  * it holds both files, the id and the metadata. When file_key_out is not NULL the age file
- * key is written there (VG_AGE_FILE_KEY_BYTES, guarded memory of the caller).
+ * key is written there (VG_AGE_FILE_KEY_BYTES, guarded memory of the caller). work may be
+ * NULL.
  */
 int vg_entry_seal(struct vg_entry *out, uint8_t *file_key_out, const struct vg_minisign_sk *sk,
 		  const struct vg_entry_meta *meta, const struct vg_age_recipient *rcpts, size_t n,
-		  size_t bucket, const struct vg_entry_content *content)
+		  size_t bucket, const struct vg_entry_content *content, struct vg_entry_work *work)
     __attribute__((warn_unused_result));
 
 /*
@@ -125,11 +142,11 @@ int vg_entry_verify(struct vg_entry_meta *meta_out, uint8_t *id_out, const uint8
 /*
  * Decrypt a verified entry with an identity, or with a file key when id is NULL, and
  * check its plaintext (vg_entry_plaintext_check). *doc_out receives the document (the
- * caller json_decref's it).
+ * caller json_decref's it). work may be NULL.
  */
 int vg_entry_open(json_t **doc_out, const struct vg_entry_meta *meta, const uint8_t *age,
 		  size_t agelen, const struct vg_age_identity *id, const uint8_t *file_key,
-		  size_t bucket) __attribute__((warn_unused_result));
+		  size_t bucket, struct vg_entry_work *work) __attribute__((warn_unused_result));
 
 /*
  * Check a decrypted plaintext: length a multiple of bucket with minimal padding of spaces
