@@ -20,9 +20,17 @@
 static const char file_key_ad[] = "vigil-file-key v1";
 static const char draft_ad[] = "vigil-draft v1";
 
+/* Prepared statements are kept for the life of the store (preparing costs more than a
+ * small insert); they are keyed by the address of their SQL literal. */
+#define STMT_CACHE 16
+
 struct vg_store {
 	sqlite3 *db;
 	char *path;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE];
 };
 
 /* The schema of FORMAT.md, "Store". Only ciphertext, signatures and public columns. */
@@ -68,6 +76,32 @@ static int prepare(struct vg_store *s, sqlite3_stmt **st, const char *sql)
 {
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
 	return rc == SQLITE_OK ? 0 : db_error(s, rc, "cannot prepare statement");
+}
+
+/* A cached statement for sql (a string literal), reset and unbound. */
+static int stmt(struct vg_store *s, sqlite3_stmt **st, const char *sql)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < STMT_CACHE && s->cache[i].sql != NULL; i++)
+		if (s->cache[i].sql == sql) {
+			*st = s->cache[i].st;
+			return 0;
+		}
+	if (i == STMT_CACHE)
+		return vg_error_set(VG_ERROR, "store: statement cache full");
+	if ((rc = prepare(s, st, sql)) < 0)
+		return rc;
+	s->cache[i].sql = sql;
+	s->cache[i].st = *st;
+	return 0;
+}
+
+static void stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 }
 
 static int pragma_int(struct vg_store *s, const char *sql, int64_t *out)
@@ -168,6 +202,8 @@ void vg_store_close(struct vg_store *s)
 {
 	if (s == NULL)
 		return;
+	for (size_t i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(s->cache[i].st);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
@@ -195,9 +231,9 @@ int vg_store_put_entry(struct vg_store *s, const struct vg_entry *e, enum vg_ent
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = prepare(s, &st,
-			  "INSERT INTO entries (id, author, seq, prev, roster, age, sig, state, "
-			  "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
+	if ((rc = stmt(s, &st,
+		       "INSERT INTO entries (id, author, seq, prev, roster, age, sig, state, "
+		       "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
 		return rc;
 	sqlite3_bind_blob(st, 1, e->id, VG_ID_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, e->meta.author, VG_ID_BYTES, SQLITE_STATIC);
@@ -211,13 +247,18 @@ int vg_store_put_entry(struct vg_store *s, const struct vg_entry *e, enum vg_ent
 		sqlite3_bind_text(st, 9, reason, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot add entry");
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return rc;
 }
 
-/* Fill e from the columns id, seq, prev, roster, age, sig, author (in that order). */
+/*
+ * Fill e from the columns id, seq, prev, roster, age, sig, author (in that order). The
+ * metadata comes from the signed trusted comment (which also names the organisation), and
+ * must agree with the columns kept for queries.
+ */
 static int row_to_entry(struct vg_entry *e, sqlite3_stmt *st)
 {
+	struct vg_minisig ms;
 	int rc;
 
 	if (sqlite3_column_bytes(st, 0) != VG_ID_BYTES ||
@@ -227,15 +268,19 @@ static int row_to_entry(struct vg_entry *e, sqlite3_stmt *st)
 	vg_buf_clear(&e->age);
 	vg_buf_clear(&e->sig);
 	memcpy(e->id, sqlite3_column_blob(st, 0), VG_ID_BYTES);
-	e->meta.seq = (uint64_t)sqlite3_column_int64(st, 1);
-	memcpy(e->meta.prev, sqlite3_column_blob(st, 2), VG_ID_BYTES);
-	e->meta.roster = (uint64_t)sqlite3_column_int64(st, 3);
-	memcpy(e->meta.author, sqlite3_column_blob(st, 6), VG_ID_BYTES);
 	if ((rc = vg_buf_put(&e->age, sqlite3_column_blob(st, 4),
 			     (size_t)sqlite3_column_bytes(st, 4))) < 0 ||
 	    (rc = vg_buf_put(&e->sig, sqlite3_column_blob(st, 5),
 			     (size_t)sqlite3_column_bytes(st, 5))) < 0)
 		return rc;
+	if (vg_minisign_sig_parse(&ms, (const char *)e->sig.ptr, e->sig.len) < 0 ||
+	    vg_entry_tc_parse(&e->meta, ms.trusted, strlen(ms.trusted)) < 0)
+		return vg_error_set(VG_EFORMAT, "store holds an entry with a malformed signature");
+	if (e->meta.seq != (uint64_t)sqlite3_column_int64(st, 1) ||
+	    e->meta.roster != (uint64_t)sqlite3_column_int64(st, 3) ||
+	    memcmp(e->meta.prev, sqlite3_column_blob(st, 2), VG_ID_BYTES) != 0 ||
+	    memcmp(e->meta.author, sqlite3_column_blob(st, 6), VG_ID_BYTES) != 0)
+		return vg_error_set(VG_EFORMAT, "store row does not match its entry's signature");
 	return 0;
 }
 
@@ -245,9 +290,9 @@ int vg_store_get_entry(struct vg_store *s, struct vg_entry *e, enum vg_entry_sta
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = prepare(s, &st,
-			  "SELECT id, seq, prev, roster, age, sig, author, state FROM entries "
-			  "WHERE id = ?")) < 0)
+	if ((rc = stmt(s, &st,
+		       "SELECT id, seq, prev, roster, age, sig, author, state FROM entries "
+		       "WHERE id = ?")) < 0)
 		return rc;
 	sqlite3_bind_blob(st, 1, id, VG_ID_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -260,7 +305,7 @@ int vg_store_get_entry(struct vg_store *s, struct vg_entry *e, enum vg_entry_sta
 	} else {
 		rc = db_error(s, rc, "cannot read entry");
 	}
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return rc;
 }
 
@@ -272,9 +317,9 @@ int vg_store_feed_head(struct vg_store *s, uint64_t *seq_out, uint8_t id_out[VG_
 
 	*seq_out = 0;
 	memset(id_out, 0, VG_ID_BYTES);
-	if ((rc = prepare(s, &st,
-			  "SELECT seq, id FROM entries WHERE author = ? AND state = 0 "
-			  "ORDER BY seq DESC LIMIT 1")) < 0)
+	if ((rc = stmt(s, &st,
+		       "SELECT seq, id FROM entries WHERE author = ? AND state = 0 "
+		       "ORDER BY seq DESC LIMIT 1")) < 0)
 		return rc;
 	sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -285,7 +330,7 @@ int vg_store_feed_head(struct vg_store *s, uint64_t *seq_out, uint8_t id_out[VG_
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read feed head");
 	}
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return rc;
 }
 
@@ -295,9 +340,9 @@ int vg_store_count(struct vg_store *s, uint64_t *out, const uint8_t *author,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = prepare(s, &st,
-		     author != NULL ? "SELECT count(*) FROM entries WHERE state = ? AND author = ?"
-				    : "SELECT count(*) FROM entries WHERE state = ?");
+	rc = stmt(s, &st,
+		  author != NULL ? "SELECT count(*) FROM entries WHERE state = ? AND author = ?"
+				 : "SELECT count(*) FROM entries WHERE state = ?");
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int(st, 1, (int)state);
@@ -310,7 +355,7 @@ int vg_store_count(struct vg_store *s, uint64_t *out, const uint8_t *author,
 	} else {
 		rc = db_error(s, rc, "cannot count entries");
 	}
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return rc;
 }
 
@@ -320,11 +365,11 @@ int vg_store_foreach(struct vg_store *s, const uint8_t *author, vg_store_entry_f
 	struct vg_entry e;
 	int rc;
 
-	rc = prepare(s, &st,
-		     author != NULL ? "SELECT id, seq, prev, roster, age, sig, author, state FROM "
-				      "entries WHERE author = ? ORDER BY author, seq"
-				    : "SELECT id, seq, prev, roster, age, sig, author, state FROM "
-				      "entries ORDER BY author, seq");
+	rc = stmt(s, &st,
+		  author != NULL ? "SELECT id, seq, prev, roster, age, sig, author, state FROM "
+				   "entries WHERE author = ? ORDER BY author, seq"
+				 : "SELECT id, seq, prev, roster, age, sig, author, state FROM "
+				   "entries ORDER BY author, seq");
 	if (rc < 0)
 		return rc;
 	if (author != NULL)
@@ -339,7 +384,7 @@ int vg_store_foreach(struct vg_store *s, const uint8_t *author, vg_store_entry_f
 	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read entries");
 done:
 	vg_entry_release(&e);
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return rc;
 }
 
@@ -362,14 +407,13 @@ int vg_store_put_file_key(struct vg_store *s, const uint8_t id[VG_ID_BYTES],
 	crypto_aead_xchacha20poly1305_ietf_encrypt(wrapped + WRAP_NONCE, NULL, file_key,
 						   VG_AGE_FILE_KEY_BYTES, ad, sizeof(ad), NULL,
 						   wrapped, vault_key);
-	if ((rc = prepare(s, &st, "INSERT OR REPLACE INTO file_keys (id, wrapped) VALUES (?, ?)")) <
-	    0)
+	if ((rc = stmt(s, &st, "INSERT OR REPLACE INTO file_keys (id, wrapped) VALUES (?, ?)")) < 0)
 		return rc;
 	sqlite3_bind_blob(st, 1, id, VG_ID_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, wrapped, sizeof(wrapped), SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot keep a file key");
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return rc;
 }
 
@@ -381,7 +425,7 @@ int vg_store_get_file_key(struct vg_store *s, uint8_t *file_key, const uint8_t i
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = prepare(s, &st, "SELECT wrapped FROM file_keys WHERE id = ?")) < 0)
+	if ((rc = stmt(s, &st, "SELECT wrapped FROM file_keys WHERE id = ?")) < 0)
 		return rc;
 	sqlite3_bind_blob(st, 1, id, VG_ID_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -400,7 +444,7 @@ int vg_store_get_file_key(struct vg_store *s, uint8_t *file_key, const uint8_t i
 			 ? 0
 			 : vg_error_set(VG_EAUTH, "file key does not open with this vault key");
 	}
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return rc;
 }
 
@@ -420,7 +464,7 @@ int vg_store_put_draft(struct vg_store *s, int64_t *n_out, const uint8_t *vault_
 						   (const uint8_t *)draft_ad, sizeof(draft_ad) - 1,
 						   NULL, sealed.ptr, vault_key);
 	sealed.len = WRAP_NONCE + len + WRAP_TAG;
-	if ((rc = prepare(s, &st, "INSERT INTO drafts (sealed) VALUES (?)")) < 0)
+	if ((rc = stmt(s, &st, "INSERT INTO drafts (sealed) VALUES (?)")) < 0)
 		goto done;
 	sqlite3_bind_blob64(st, 1, sealed.ptr, sealed.len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -431,7 +475,7 @@ int vg_store_put_draft(struct vg_store *s, int64_t *n_out, const uint8_t *vault_
 		rc = db_error(s, rc, "cannot keep a draft");
 	}
 done:
-	sqlite3_finalize(st);
+	stmt_done(st);
 	vg_buf_release(&sealed);
 	return rc;
 }
@@ -443,7 +487,7 @@ int vg_store_foreach_draft(struct vg_store *s, const uint8_t *vault_key, vg_stor
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = prepare(s, &st, "SELECT n, sealed FROM drafts ORDER BY n")) < 0)
+	if ((rc = stmt(s, &st, "SELECT n, sealed FROM drafts ORDER BY n")) < 0)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const uint8_t *w = sqlite3_column_blob(st, 1);
@@ -469,7 +513,7 @@ int vg_store_foreach_draft(struct vg_store *s, const uint8_t *vault_key, vg_stor
 	}
 	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read drafts");
 done:
-	sqlite3_finalize(st);
+	stmt_done(st);
 	vg_buf_release(&doc);
 	return rc;
 }
@@ -479,12 +523,12 @@ int vg_store_delete_draft(struct vg_store *s, int64_t n)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = prepare(s, &st, "DELETE FROM drafts WHERE n = ?")) < 0)
+	if ((rc = stmt(s, &st, "DELETE FROM drafts WHERE n = ?")) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, n);
 	rc = sqlite3_step(st);
 	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot delete a draft");
-	sqlite3_finalize(st);
+	stmt_done(st);
 	return rc;
 }
 

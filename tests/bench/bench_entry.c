@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
+#include "bench.h"
 #include "vigil/age.h"
 #include "vigil/entry.h"
 #include "vigil/id.h"
@@ -20,38 +20,7 @@
 
 #define NRCPT 3
 
-/* Results the raw loops must not let the compiler drop. */
-static volatile int sink;
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Runs fn until seconds have passed; returns operations per second. */
-static double rate(void (*fn)(void *), void *ctx, double seconds)
-{
-	double start = now(), t;
-	long n = 0;
-
-	do {
-		for (int i = 0; i < 16; i++)
-			fn(ctx);
-		n += 16;
-		t = now() - start;
-	} while (t < seconds);
-	return (double)n / t;
-}
-
 #define ROUNDS 7
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 /*
  * Ours and raw measured in alternating short rounds, so that load from elsewhere on the
@@ -63,13 +32,13 @@ static void compare(const char *what, void (*ours)(void *), void (*raw)(void *),
 	double o[ROUNDS], r[ROUNDS], q[ROUNDS];
 
 	for (int i = 0; i < ROUNDS; i++) {
-		r[i] = rate(raw, NULL, secs / ROUNDS);
-		o[i] = rate(ours, NULL, secs / ROUNDS);
+		r[i] = bench_rate(raw, NULL, secs / ROUNDS);
+		o[i] = bench_rate(ours, NULL, secs / ROUNDS);
 		q[i] = o[i] / r[i];
 	}
-	qsort(o, ROUNDS, sizeof(double), cmp_double);
-	qsort(r, ROUNDS, sizeof(double), cmp_double);
-	qsort(q, ROUNDS, sizeof(double), cmp_double);
+	bench_median(o, ROUNDS);
+	bench_median(r, ROUNDS);
+	bench_median(q, ROUNDS);
 	printf("%-7s vigil %8.0f/s   raw libsodium %8.0f/s   ratio %.2f (range %.2f-%.2f) %s\n",
 	       what, o[ROUNDS / 2], r[ROUNDS / 2], q[ROUNDS / 2], q[0], q[ROUNDS - 1], target);
 }
@@ -87,55 +56,16 @@ static struct {
 	/* raw material */
 	uint8_t ed_sk[64], ed_pk[32];
 	uint8_t x_pk[NRCPT][32], x_sk[32];
-	uint8_t pt[1024], ct[1024 + 16], seal_ct[1024 + 16], ct_key[32], age[1400], sigbuf[64];
+	uint8_t pt[1024], ct[1024 + 16], ct_key[32], age[1400], sigbuf[64];
 } B;
 
-static void hkdf(uint8_t out[32], const uint8_t *salt, size_t saltlen, const uint8_t *ikm,
-		 size_t ikmlen, const char *info)
-{
-	uint8_t prk[32], one = 1;
-	crypto_auth_hmacsha256_state st;
+/* The raw seal loop, with this benchmark's material. */
+static struct bench_raw R;
 
-	crypto_auth_hmacsha256_init(&st, salt, saltlen);
-	crypto_auth_hmacsha256_update(&st, ikm, ikmlen);
-	crypto_auth_hmacsha256_final(&st, prk);
-	crypto_auth_hmacsha256_init(&st, prk, sizeof(prk));
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)info, strlen(info));
-	crypto_auth_hmacsha256_update(&st, &one, 1);
-	crypto_auth_hmacsha256_final(&st, out);
-}
-
-/* What sealing must do at least: age to three recipients, prehash, two signatures, id. */
 static void raw_seal(void *ctx)
 {
-	uint8_t fk[16], eph_sk[32], eph_pk[32], shared[32], salt[64], wk[32], body[32], k[32];
-	uint8_t nonce[16], zero[12] = {0}, mac[32], h[64], sig[64];
-	unsigned long long clen;
-
 	(void)ctx;
-	randombytes_buf(fk, sizeof(fk));
-	for (int i = 0; i < NRCPT; i++) {
-		randombytes_buf(eph_sk, sizeof(eph_sk));
-		crypto_scalarmult_base(eph_pk, eph_sk);
-		if (crypto_scalarmult(shared, eph_sk, B.x_pk[i]) != 0)
-			abort();
-		memcpy(salt, eph_pk, 32);
-		memcpy(salt + 32, B.x_pk[i], 32);
-		hkdf(wk, salt, 64, shared, 32, "age-encryption.org/v1/X25519");
-		crypto_aead_chacha20poly1305_ietf_encrypt(body, &clen, fk, 16, NULL, 0, NULL, zero,
-							  wk);
-	}
-	hkdf(k, NULL, 0, fk, 16, "header");
-	crypto_auth_hmacsha256(mac, B.age, 300, k);
-	randombytes_buf(nonce, sizeof(nonce));
-	hkdf(k, nonce, 16, fk, 16, "payload");
-	crypto_aead_chacha20poly1305_ietf_encrypt(B.seal_ct, &clen, B.pt, sizeof(B.pt), NULL, 0,
-						  NULL, zero, k);
-	crypto_generichash(h, 64, B.age, sizeof(B.age), NULL, 0);
-	crypto_sign_detached(sig, NULL, h, 64, B.ed_sk);
-	memcpy(B.sigbuf, sig, 64);
-	crypto_sign_detached(sig, NULL, B.age, 64 + 260, B.ed_sk);
-	crypto_generichash(h, 32, B.age, sizeof(B.age), NULL, 0);
+	bench_raw_seal(&R);
 }
 
 static void our_seal(void *ctx)
@@ -154,8 +84,8 @@ static void raw_verify_only(void *ctx)
 	uint8_t h[64];
 	(void)ctx;
 	crypto_generichash(h, 64, B.sample.age.ptr, B.sample.age.len, NULL, 0);
-	sink += crypto_sign_verify_detached(B.sigbuf, h, 64, B.ed_pk);
-	sink += crypto_sign_verify_detached(B.sigbuf, B.age, 64 + 260, B.ed_pk);
+	bench_sink += crypto_sign_verify_detached(B.sigbuf, h, 64, B.ed_pk);
+	bench_sink += crypto_sign_verify_detached(B.sigbuf, B.age, 64 + 260, B.ed_pk);
 	crypto_generichash(h, 32, B.sample.age.ptr, B.sample.age.len, NULL, 0);
 }
 
@@ -189,11 +119,11 @@ static void raw_open(void *ctx)
 		abort();
 	memcpy(salt, B.x_pk[1], 32);
 	memcpy(salt + 32, B.x_pk[0], 32);
-	hkdf(wk, salt, 64, shared, 32, "age-encryption.org/v1/X25519");
+	bench_hkdf(wk, salt, 64, shared, 32, "age-encryption.org/v1/X25519");
 	randombytes_buf(fk, 16);
-	hkdf(k, NULL, 0, fk, 16, "header");
+	bench_hkdf(k, NULL, 0, fk, 16, "header");
 	crypto_auth_hmacsha256(mac, B.age, 300, k);
-	hkdf(k, B.age, 16, fk, 16, "payload");
+	bench_hkdf(k, B.age, 16, fk, 16, "payload");
 	/* B.ct was sealed under B.ct_key once, so the MAC verifies and the whole pass runs. */
 	if (crypto_aead_chacha20poly1305_ietf_decrypt(B.pt, &mlen, NULL, B.ct, sizeof(B.ct), NULL,
 						      0, zero, B.ct_key) != 0)
@@ -228,6 +158,7 @@ int main(int argc, char **argv)
 	}
 	randombytes_buf(B.x_sk, sizeof(B.x_sk));
 	crypto_sign_keypair(B.ed_pk, B.ed_sk);
+	bench_raw_init(&R, B.rcpts, NRCPT);
 	randombytes_buf(B.pt, sizeof(B.pt));
 	randombytes_buf(B.age, sizeof(B.age));
 	memcpy(B.meta.org, B.org, VG_ID_BYTES);

@@ -157,6 +157,16 @@ static void test_entries(void **state)
 		assert_int_equal(vg_store_get_entry(f->s, &back, NULL, e4.id), VG_ENOTFOUND);
 		vg_entry_release(&e4);
 	}
+	/* A row whose public columns were edited no longer matches its signed comment. */
+	{
+		sqlite3 *db;
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		assert_int_equal(
+		    sqlite3_exec(db, "UPDATE entries SET seq = 99 WHERE seq = 2", NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(db);
+		assert_int_equal(vg_store_get_entry(f->s, &back, NULL, e[1].id), VG_EFORMAT);
+	}
 	vg_entry_release(&back);
 	for (int i = 0; i < 3; i++)
 		vg_entry_release(&e[i]);

@@ -55,7 +55,8 @@ int vg_store_count(struct vg_store *s, uint64_t *out, const uint8_t *author,
 
 /*
  * Call fn for each entry of author (NULL: every author) in (author, seq) order; a nonzero
- * return from fn stops the walk and is returned.
+ * return from fn stops the walk and is returned. fn may call other store functions, but not
+ * vg_store_foreach itself.
  */
 typedef int (*vg_store_entry_fn)(void *ctx, const struct vg_entry *e, enum vg_entry_state state);
 int vg_store_foreach(struct vg_store *s, const uint8_t *author, vg_store_entry_fn fn, void *ctx)
