@@ -8,7 +8,9 @@ packages=(
 	build-essential cmake pkg-config
 	libsodium-dev libgit2-dev libsqlite3-dev libjansson-dev libinih-dev zlib1g-dev
 	# tests
-	libcmocka-dev age minisign git jq strace util-linux coreutils
+	libcmocka-dev age minisign git jq strace util-linux bsdutils coreutils
+	# daemon tests: raw socket requests, systemd's socket-activation tester
+	socat systemd
 	# fuzzing (libFuzzer ships in clang's runtime package)
 	clang libclang-rt-14-dev clang-format
 )

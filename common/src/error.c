@@ -54,6 +54,12 @@ const char *vg_error_name(int code)
 		return "payload failure";
 	case VG_EMISMATCH:
 		return "content does not match its signed metadata";
+	case VG_EROLLBACK:
+		return "rollback";
+	case VG_EFORK:
+		return "fork";
+	case VG_EEXPIRED:
+		return "expired";
 	default:
 		return "error";
 	}

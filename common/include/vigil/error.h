@@ -28,6 +28,9 @@ enum vg_error_code {
 	VG_EMAC = -13,	      /* a header MAC did not verify */
 	VG_EPAYLOAD = -14,    /* payload decryption or framing failed */
 	VG_EMISMATCH = -15,   /* signed metadata and content disagree */
+	VG_EROLLBACK = -16,   /* older than what was already verified (a roster rollback) */
+	VG_EFORK = -17,	      /* two different histories under one signer (roster or feed) */
+	VG_EEXPIRED = -18,    /* past its expiry (a roster a frozen host keeps serving) */
 };
 
 /*

@@ -1,0 +1,103 @@
+#include <stdio.h>
+
+#include "client.h"
+#include "vigil/error.h"
+
+static void print_human(const json_t *r)
+{
+	const json_t *mem = json_object_get(r, "memlock");
+	const json_t *limit = json_object_get(mem, "limit_kib");
+	json_int_t autolock = json_integer_value(json_object_get(r, "autolock"));
+	size_t nalarms = json_array_size(json_object_get(r, "alarms"));
+	const char *role = json_string_value(json_object_get(r, "role"));
+	const char *remote = json_string_value(json_object_get(r, "remote"));
+	const char *last = json_string_value(json_object_get(r, "last_sync"));
+
+	if (!json_is_true(json_object_get(r, "initialized")))
+		puts("vault:      not created yet (run 'vigil init')");
+	else
+		printf("vault:      %s\n",
+		       json_is_true(json_object_get(r, "locked")) ? "locked" : "unlocked");
+	printf("daemon:     running, pid %" JSON_INTEGER_FORMAT "\n",
+	       json_integer_value(json_object_get(r, "pid")));
+	if (autolock > 0)
+		printf("auto-lock:  after %" JSON_INTEGER_FORMAT " s without use\n", autolock);
+	else
+		puts("auto-lock:  off");
+	fputs("role:       ", stdout);
+	vg_client_print_line(role != NULL ? role : "none (not joined to an organisation)");
+	fputs("remote:     ", stdout);
+	vg_client_print_line(remote != NULL ? remote : "none");
+	printf("pending:    %" JSON_INTEGER_FORMAT " entries not yet delivered\n",
+	       json_integer_value(json_object_get(r, "pending")));
+	printf("delivered:  %" JSON_INTEGER_FORMAT " entries\n",
+	       json_integer_value(json_object_get(r, "delivered")));
+	fputs("last sync:  ", stdout);
+	vg_client_print_line(last != NULL ? last : "never");
+	printf("alarms:     %zu\n", nalarms);
+	if (json_is_integer(limit))
+		printf("memory:     %" JSON_INTEGER_FORMAT
+		       " KiB locked (limit %" JSON_INTEGER_FORMAT " KiB)\n",
+		       json_integer_value(json_object_get(mem, "locked_kib")),
+		       json_integer_value(limit));
+	else
+		printf("memory:     %" JSON_INTEGER_FORMAT " KiB locked (no limit)\n",
+		       json_integer_value(json_object_get(mem, "locked_kib")));
+}
+
+static int run(struct vg_client *c, int argc, char **argv)
+{
+	json_t *req = NULL, *reply = NULL;
+	const char *warning;
+	int rc, status;
+
+	if ((status = vg_client_options(&vg_cmd_status, argc, argv, NULL, NULL, NULL, NULL)) != 0)
+		return status;
+	req = vg_ipc_request_new(VG_IPC_STATUS);
+	if (req == NULL)
+		return vg_client_fail(VG_EXIT_REFUSED, "out of memory");
+	if ((rc = vg_client_call(&reply, c, req, VG_CALL_START)) < 0) {
+		status = vg_client_error(rc);
+		goto done;
+	}
+	if (!vg_client_ok(reply)) {
+		status = vg_client_refused(reply);
+		goto done;
+	}
+	if (!json_is_boolean(json_object_get(reply, "locked")) ||
+	    !json_is_object(json_object_get(reply, "memlock"))) {
+		status = vg_client_fail(VG_EXIT_REFUSED, "vigild sent a malformed status");
+		goto done;
+	}
+	if (c->cli->json) {
+		if (vg_client_print_json(reply) < 0) {
+			status = vg_client_error(VG_EIO);
+			goto done;
+		}
+	} else {
+		print_human(reply);
+	}
+	warning = json_string_value(json_object_get(json_object_get(reply, "memlock"), "warning"));
+	if (warning != NULL)
+		vg_client_fail(0, "warning: %s", warning);
+	status = VG_EXIT_OK;
+done:
+	json_decref(req);
+	json_decref(reply);
+	return status;
+}
+
+const struct vg_command vg_cmd_status = {
+    "status",
+    run,
+    "vigil status",
+    "whether the vault is unlocked, and the state of this device",
+    "Shows whether the vault is locked, the daemon's auto-lock setting, this device's role,\n"
+    "remote, undelivered and delivered entries, last sync and alarms, and how much of the\n"
+    "daemon's memory is locked. Warns when the unlocked keys are not locked in memory (the\n"
+    "memory-lock limit, ulimit -l, is too small) and could be swapped to disk.\n"
+    "\n"
+    "  --json  {\"locked\", \"role\", \"remote\", \"pending\", \"delivered\", \"last_sync\",\n"
+    "           \"alarms\", \"initialized\", \"autolock\", \"pid\", \"memlock\": {\"locked_kib\",\n"
+    "           \"limit_kib\", \"needed_kib\", \"ok\", \"warning\"}}\n",
+};

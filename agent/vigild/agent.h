@@ -1,0 +1,117 @@
+/*
+ * vigild's state and its parts. Everything the daemon knows lives in one struct vg_agent,
+ * passed down; there are no mutable globals. The daemon is one thread: a poll loop over the
+ * listening socket, a signalfd and the open connections (server.c), requests dispatched
+ * from a table (commands.c), the vault held or wiped (keyring.c), events logged (log.c).
+ */
+#ifndef VIGILD_AGENT_H
+#define VIGILD_AGENT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "vigil/config.h"
+#include "vigil/home.h"
+#include "vigil/ipc.h"
+#include "vigil/vault.h"
+
+#define VG_AGENT_CONNS_MAX 32
+/* A connection that sends no complete request for this long is closed. */
+#define VG_AGENT_IDLE_MS 60000
+/* After an error reply, what is still read and thrown away before closing. */
+#define VG_AGENT_DRAIN_MAX (16 * 1024 * 1024)
+#define VG_AGENT_DRAIN_MS  5000
+/* How long a reply may wait for a client that does not read. */
+#define VG_AGENT_SEND_TIMEOUT_S 5
+
+struct vg_agent_conn {
+	int fd;
+	struct vg_ipc_reader in;
+	bool draining;	   /* an error was answered: discard input until EOF */
+	size_t drained;	   /* bytes discarded so far */
+	uint64_t deadline; /* ms on the agent's clock when the connection is closed */
+};
+
+struct vg_agent {
+	struct vg_home home;
+	struct vg_config config;
+	char config_path[PATH_MAX];
+	char vault_path[PATH_MAX];
+	char identity_path[PATH_MAX];
+	char lock_path[PATH_MAX];
+	char log_path[PATH_MAX];
+	char sock_path[VG_IPC_PATH_MAX + 1];
+	uid_t uid; /* effective uid: the only peer served */
+	bool foreground;
+	bool activated;	    /* the socket came from systemd (LISTEN_FDS) */
+	bool own_socket;    /* bound here: unlinked at exit */
+	bool removed_stale; /* a dead daemon's socket was removed at start */
+	dev_t sock_dev;	    /* the socket file bound here, so only it is unlinked */
+	ino_t sock_ino;
+	int listen_fd;
+	int lock_fd; /* holds the flock that makes this the home's only daemon */
+	int signal_fd;
+	struct vg_vault *vault; /* NULL while locked */
+	long vault_locked_kib;	/* how much more memory was locked once it was held */
+	uint64_t last_use;	/* ms, when the keys were last unlocked or used */
+	struct vg_agent_conn *conns[VG_AGENT_CONNS_MAX];
+	size_t nconns;
+	bool stop;
+};
+
+/* Milliseconds on CLOCK_BOOTTIME, which keeps counting while the machine sleeps. */
+uint64_t vg_agent_now(void);
+
+/* log.c: one line "<UTC time> vigild[<pid>]: <event>" on stderr (the log file when
+ * detached). Events only: ids, counts, uids; never a passphrase, key or record. */
+void vg_agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* server.c */
+/*
+ * Load the configuration, take the home's lock, check the run directory and bind the
+ * socket, or take systemd's when listen_fds (from LISTEN_FDS, for this pid) is not 0.
+ * Errors carry a message for the user.
+ */
+int vg_agent_setup(struct vg_agent *a, int listen_fds) __attribute__((warn_unused_result));
+/* Serve until a stop signal or a shutdown request. */
+int vg_agent_run(struct vg_agent *a) __attribute__((warn_unused_result));
+/* Close connections, lock, unlink the socket bound here, release the lock. */
+void vg_agent_release(struct vg_agent *a);
+/* Send a message on a connection; a failure is logged and closes it later. */
+int vg_agent_send(struct vg_agent_conn *c, json_t *msg);
+
+/* commands.c: answer one request line (already framed). Returns 0 to keep the connection,
+ * 1 to answer no more on it (an error reply was sent: drain and close). */
+int vg_agent_handle(struct vg_agent *a, struct vg_agent_conn *c, const char *line, size_t len);
+
+/* keyring.c */
+/* Wipe the keys; reason goes to the log. No-op when locked. */
+void vg_agent_lock(struct vg_agent *a, const char *reason);
+/* Open the vault with a passphrase; hold it (replacing what was held) when it opens. */
+int vg_agent_unlock(struct vg_agent *a, const uint8_t *pass, size_t passlen)
+    __attribute__((warn_unused_result));
+/*
+ * The process's locked memory (VmLck) in KiB, or -1 when unknown. Taken before a vault is
+ * allocated and passed to vg_agent_hold, it tells whether the vault's pages were locked.
+ */
+long vg_agent_vmlck(void);
+/* Hold a vault (taking ownership), replacing any held; before_kib from vg_agent_vmlck. */
+void vg_agent_hold(struct vg_agent *a, struct vg_vault *v, long before_kib);
+/*
+ * Guarded allocations an unlocked vault holds (the vault, signing key, age identity and
+ * vault key: a page or more each). libsodium locks each only while RLIMIT_MEMLOCK allows,
+ * silently; less than this much newly locked memory means some key page is not locked.
+ */
+#define VG_AGENT_VAULT_PAGES 4
+/* Note a use of the keys, which restarts the auto-lock countdown. */
+void vg_agent_touch(struct vg_agent *a);
+/* ms until auto-lock, or -1 when none is due (locked, or auto-lock off). */
+int64_t vg_agent_autolock_in(const struct vg_agent *a, uint64_t now);
+/* Make <data>/identity.pub (0644) say the held vault's public identity. */
+int vg_agent_sync_identity(struct vg_agent *a) __attribute__((warn_unused_result));
+
+#endif

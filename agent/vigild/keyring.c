@@ -1,0 +1,121 @@
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent.h"
+#include "vigil/error.h"
+#include "vigil/fs.h"
+#include "vigil/harden.h"
+#include "vigil/identity.h"
+
+void vg_agent_lock(struct vg_agent *a, const char *reason)
+{
+	if (a->vault == NULL)
+		return;
+	vg_vault_free(a->vault); /* wipes every key */
+	a->vault = NULL;
+	a->vault_locked_kib = 0;
+	vg_agent_log("locked (%s)", reason);
+}
+
+void vg_agent_touch(struct vg_agent *a)
+{
+	a->last_use = vg_agent_now();
+}
+
+long vg_agent_vmlck(void)
+{
+	struct vg_memlock ml;
+
+	return vg_harden_memlock(&ml) == 0 ? ml.locked_kib : -1;
+}
+
+void vg_agent_hold(struct vg_agent *a, struct vg_vault *v, long before_kib)
+{
+	long after = vg_agent_vmlck();
+
+	/* Measured before the old vault's pages are unlocked by freeing it. */
+	a->vault_locked_kib = before_kib >= 0 && after >= before_kib ? after - before_kib : 0;
+	vg_vault_free(a->vault);
+	a->vault = v;
+	vg_agent_touch(a);
+}
+
+int64_t vg_agent_autolock_in(const struct vg_agent *a, uint64_t now)
+{
+	uint64_t due;
+
+	if (a->vault == NULL || a->config.autolock == 0)
+		return -1;
+	due = a->last_use + (uint64_t)a->config.autolock * 1000;
+	return due > now ? (int64_t)(due - now) : 0;
+}
+
+static bool same_identity(const struct vg_vault *x, const struct vg_vault *y)
+{
+	struct vg_identity a, b;
+
+	vg_vault_identity(&a, x); /* zero-filled first, so whole structs compare */
+	vg_vault_identity(&b, y);
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+int vg_agent_unlock(struct vg_agent *a, const uint8_t *pass, size_t passlen)
+{
+	struct vg_vault *v = NULL;
+	long before = vg_agent_vmlck();
+	int rc;
+
+	rc = vg_vault_read(&v, a->vault_path, (const char *)pass, passlen);
+	if (rc == VG_ENOTFOUND)
+		return vg_error_set(VG_ENOTFOUND, "no vault in '%s': run 'vigil init' first",
+				    a->home.data);
+	if (rc < 0)
+		return rc;
+	if (a->vault != NULL && same_identity(a->vault, v)) {
+		vg_vault_free(v);
+		vg_agent_touch(a);
+		vg_agent_log("passphrase checked (already unlocked)");
+	} else {
+		if (a->vault != NULL)
+			vg_agent_log("vault.key holds other keys than those held: replacing them");
+		vg_agent_hold(a, v, before);
+		vg_agent_log("unlocked");
+	}
+	/* Unlocked either way; a stale identity.pub is worth a log line, not a refusal. */
+	if (vg_agent_sync_identity(a) < 0)
+		vg_agent_log("cannot update identity.pub: %s", vg_error_last());
+	return 0;
+}
+
+int vg_agent_sync_identity(struct vg_agent *a)
+{
+	struct vg_identity id;
+	struct vg_buf old = VG_BUF_INIT;
+	char line[VG_IDENTITY_STR_MAX + 2];
+	size_t n;
+	mode_t mask;
+	int rc, had;
+
+	if (a->vault == NULL)
+		return 0;
+	vg_vault_identity(&id, a->vault);
+	vg_identity_format(line, &id);
+	n = strlen(line);
+	line[n++] = '\n';
+	line[n] = '\0';
+	had = vg_fs_read_file(&old, a->identity_path, 4096);
+	if (had == 0 && old.len == n && memcmp(old.ptr, line, n) == 0) {
+		vg_buf_release(&old);
+		return 0;
+	}
+	vg_buf_release(&old);
+	/* Public, so 0644; the daemon is single-threaded, so the umask is ours to switch. */
+	mask = umask(022);
+	rc = vg_fs_write_atomic(a->identity_path, line, n, 0644, 0);
+	umask(mask);
+	if (rc < 0)
+		return rc;
+	vg_agent_log(had == VG_ENOTFOUND ? "identity.pub written"
+					 : "identity.pub did not match the vault: rewritten");
+	return 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * The configuration file, <config>/vigil.conf (INI, read with inih):
+ *
+ *   [agent]
+ *   autolock = 600    ; seconds without use before the daemon locks the vault; 0: never
+ *
+ * A missing file means the defaults. Unknown sections and keys, a key given twice, bad
+ * values and syntax errors are refused with the line number, so a typo never silently
+ * weakens a setting.
+ */
+#ifndef VIGIL_CONFIG_H
+#define VIGIL_CONFIG_H
+
+#include <stddef.h>
+
+#define VG_CONFIG_FILE "vigil.conf"
+#define VG_CONFIG_MAX  65536 /* largest configuration file read */
+
+#define VG_CONFIG_AUTOLOCK_DEFAULT 600
+#define VG_CONFIG_AUTOLOCK_MAX	   31536000 /* a year */
+
+struct vg_config {
+	unsigned autolock; /* seconds; 0 disables auto-lock */
+};
+
+/* The defaults. */
+void vg_config_init(struct vg_config *c);
+
+/*
+ * Parse text (len bytes; NUL bytes are refused) into out, starting from the defaults.
+ * name says where it came from in messages: "'<name>' line N: unknown key 'x' in [agent]".
+ * VG_EFORMAT with the line number of the first error; out is left at the defaults then.
+ */
+int vg_config_parse(struct vg_config *out, const char *text, size_t len, const char *name)
+    __attribute__((warn_unused_result));
+
+/*
+ * Read and parse the file at path; a missing file gives the defaults. VG_ELIMIT for a file
+ * larger than VG_CONFIG_MAX, VG_EIO, and vg_config_parse's codes.
+ */
+int vg_config_load(struct vg_config *out, const char *path) __attribute__((warn_unused_result));
+
+#endif

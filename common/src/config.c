@@ -1,0 +1,177 @@
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "vigil/buf.h"
+#include "vigil/config.h"
+#include "vigil/error.h"
+#include "vigil/fs.h"
+
+/* inih's line buffer (INI_MAX_LINE): longer lines would be split, so they are refused. */
+#define LINE_MAX_BYTES 196
+
+struct key {
+	const char *section;
+	const char *name;
+	int (*parse)(struct vg_config *c, const char *value, const char **why);
+};
+
+/* Seconds: decimal digits only, no sign, no leading zero, at most a year. */
+static int parse_autolock(struct vg_config *c, const char *v, const char **why)
+{
+	unsigned long n = 0;
+
+	*why = "must be a number of seconds from 0 to 31536000";
+	if (v[0] == '\0' || (v[0] == '0' && v[1] != '\0'))
+		return -1;
+	for (const char *p = v; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		n = n * 10 + (unsigned long)(*p - '0');
+		if (n > VG_CONFIG_AUTOLOCK_MAX)
+			return -1;
+	}
+	c->autolock = (unsigned)n;
+	return 0;
+}
+
+static const struct key keys[] = {
+    {"agent", "autolock", parse_autolock},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+struct ctx {
+	struct vg_config *cfg;
+	const char *text;
+	size_t len, off;
+	int line;	  /* lines handed to inih so far: the current line */
+	int err_line;	  /* first error found here, 0 when none */
+	char err[256];	  /* its message */
+	bool seen[NKEYS]; /* for keys given twice */
+	const char *name; /* for messages */
+};
+
+__attribute__((format(printf, 2, 3))) static void note(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->err_line != 0)
+		return;
+	c->err_line = c->line;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+}
+
+/* fgets for inih over the text in memory; counts lines and refuses overlong ones. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct ctx *c = stream;
+	const char *p = c->text + c->off, *lf;
+	size_t n;
+
+	if (c->off >= c->len || c->err_line != 0)
+		return NULL;
+	lf = memchr(p, '\n', c->len - c->off);
+	n = lf != NULL ? (size_t)(lf - p) + 1 : c->len - c->off;
+	c->line++;
+	if (n > LINE_MAX_BYTES || n + 1 > (size_t)num) {
+		note(c, "line longer than %d bytes", LINE_MAX_BYTES);
+		return NULL;
+	}
+	memcpy(str, p, n);
+	str[n] = '\0';
+	c->off += n;
+	return str;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct ctx *c = user;
+	const char *why = NULL;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].section, section) != 0 || strcmp(keys[i].name, name) != 0)
+			continue;
+		if (c->seen[i]) {
+			note(c, "key '%s' given twice in [%s]", name, section);
+			return 0;
+		}
+		c->seen[i] = true;
+		if (keys[i].parse(c->cfg, value, &why) < 0) {
+			note(c, "bad value for '%s': it %s", name, why);
+			return 0;
+		}
+		return 1;
+	}
+	if (section[0] == '\0')
+		note(c, "key '%s' outside a section", name);
+	else
+		note(c, "unknown key '%s' in [%s]", name, section);
+	return 0;
+}
+
+void vg_config_init(struct vg_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->autolock = VG_CONFIG_AUTOLOCK_DEFAULT;
+}
+
+int vg_config_parse(struct vg_config *out, const char *text, size_t len, const char *name)
+{
+	struct ctx c;
+	int line;
+
+	vg_config_init(out);
+	memset(&c, 0, sizeof(c));
+	c.cfg = out;
+	c.text = text;
+	c.len = len;
+	c.name = name;
+	if (memchr(text, '\0', len) != NULL) {
+		const char *nul = memchr(text, '\0', len);
+		int l = 1;
+		for (const char *p = text; p < nul; p++)
+			l += *p == '\n';
+		vg_config_init(out);
+		return vg_error_set(VG_EFORMAT, "'%s' line %d: NUL byte", name, l);
+	}
+	line = ini_parse_stream(reader, &c, handler, &c);
+	if (line < 0 && c.err_line == 0)
+		return vg_error_set(VG_ENOMEM, "cannot parse '%s': out of memory", name);
+	if (line > 0 && (c.err_line == 0 || line < c.err_line)) {
+		vg_config_init(out);
+		return vg_error_set(VG_EFORMAT,
+				    "'%s' line %d: syntax error (expected "
+				    "[section] or key = value)",
+				    name, line);
+	}
+	if (c.err_line != 0) {
+		vg_config_init(out);
+		return vg_error_set(VG_EFORMAT, "'%s' line %d: %s", name, c.err_line, c.err);
+	}
+	return 0;
+}
+
+int vg_config_load(struct vg_config *out, const char *path)
+{
+	struct vg_buf text = VG_BUF_INIT;
+	int rc;
+
+	vg_config_init(out);
+	rc = vg_fs_read_file(&text, path, VG_CONFIG_MAX);
+	if (rc == VG_ENOTFOUND) {
+		rc = 0;
+	} else if (rc == 0) {
+		rc = vg_config_parse(out, text.len > 0 ? (const char *)text.ptr : "", text.len,
+				     path);
+	} else {
+		rc = vg_error_prefix(rc, "cannot read the configuration");
+	}
+	vg_buf_release(&text);
+	return rc;
+}
