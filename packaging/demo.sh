@@ -3,11 +3,11 @@
 # needed, builds, and runs the parts of vigil's main job that exist so far in a temporary
 # directory, saying what each step proves. Exits non-zero when any step fails.
 #
-# What exists today is the format layer: an organisation, a monitor, two coordinators and
-# the offline recovery key; the monitor's case records sealed as signed, encrypted, chained
-# entries; and an auditor's check of them with stock tools only (minisign, b2sum, age, jq),
-# including a tampered entry that every tool refuses. The daemon, the roster, case commands
-# and git sync are open issues; this script grows with them.
+# What exists today: devices made by 'vigil init', an organisation and its signed roster
+# made by 'vigil-keys' and checked with stock minisign; then the format layer: case records
+# sealed as signed, encrypted, chained entries, and an auditor's check of them with stock
+# tools only (minisign, b2sum, age, jq), including a tampered entry that every tool
+# refuses. Case commands and git sync are open issues; this script grows with them.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,11 +21,69 @@ cmake -S "$top" -B "$top/build-demo" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/nul
 cmake --build "$top/build-demo" -j "$(nproc)" >/dev/null
 tool=$top/build-demo/tests/vg_entry_tool
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-demo-XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+vigil=$top/build-demo/agent/vigil
+keys=$top/build-demo/keys/vigil-keys
 
-step "an organisation, a monitor, two coordinators and the offline recovery key"
+work=$(mktemp -d "${TMPDIR:-/tmp}/vigil-demo-XXXXXX")
+# Each home gets its own daemon; stop them all before the directory goes.
+cleanup() {
+	for h in "$work"/home-*; do
+		[ -d "$h" ] && "$vigil" --home "$h" shutdown >/dev/null 2>&1 || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+mkdir offline
+
+# v WHO ARGS...: vigil for WHO's home, passphrases from descriptor 3.
+v() {
+	local who=$1
+	shift
+	"$vigil" --home "$work/home-$who" --passphrase-fd 3 "$@"
+}
+k() {
+	local who=$1
+	shift
+	"$keys" --home "$work/home-$who" --passphrase-fd 3 "$@"
+}
+
+step "devices: a coordinator, a monitor and an auditor run 'vigil init'"
+for who in office nadia audit; do
+	line=$(v "$who" init --name "$who" 3<<<"vault passphrase of $who" | head -n 1)
+	echo "   $line" | cut -c1-72
+done
+proof "each device made its own keys, sealed in a vault under its passphrase"
+
+step "the coordinator creates the organisation and enrols the others"
+k office org init --name "Example Watch" --org-key offline/org.key \
+	--recovery offline/recovery.age >/dev/null 3< <(printf '%s\n%s\n' \
+	"organisation key passphrase" "recovery passphrase")
+k office org show | sed 's/^/   /'
+k office enroll --role monitor --yes "$(cat home-nadia/data/identity.pub)" \
+	3<<<"organisation key passphrase" >/dev/null
+k office enroll --role auditor --yes "$(cat home-audit/data/identity.pub)" \
+	3<<<"organisation key passphrase" >/dev/null
+k office roster --verify | sed 's/^/   /'
+proof "roster versions 1 to 3 are signed by the organisation key and chained by hash"
+
+step "anyone checks the roster with stock minisign"
+k office org show --json | jq -r '"untrusted comment: organisation key\n" + .public_key' >org.pub
+minisign -Vm home-office/data/roster/roster.json -p org.pub | sed 's/^/   /'
+cp home-office/data/roster/roster.json forged-roster.json
+sed -i 's/"monitor"/"coordinator"/' forged-roster.json
+cp home-office/data/roster/roster.json.minisig forged-roster.json.minisig
+if minisign -Vm forged-roster.json -p org.pub -q 2>/dev/null; then
+	echo "FAIL: stock minisign accepted a roster promoting a monitor" >&2
+	exit 1
+fi
+echo "   a roster edited to promote the monitor is refused"
+proof "membership and roles cannot be changed without the organisation key"
+
+# The format layer on its own (until the case commands land): keys made by a test tool.
+mkdir format
+cd format
+step "the format layer: an organisation, a monitor, two coordinators, the recovery key"
 "$tool" keygen org >/dev/null
 read -r monitor_id _ < <("$tool" keygen monitor)
 read -r _ coord1 < <("$tool" keygen coordinator-1)
