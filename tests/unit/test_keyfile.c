@@ -399,7 +399,8 @@ static void test_equal_work(void **state)
 
 	assert_true(in_range(kdf.opslimit, kdf.memlimit_kib));
 	forge_with(&f, &kdf, VG_KEYFILE_VAULT, 4, passes, master, (const uint8_t *)"w", 1);
-	for (int r = 0; r < 3; r++) {
+	/* Minimum of 5 rounds each: a loaded CI machine only ever adds time. */
+	for (int r = 0; r < 5; r++) {
 		t = now();
 		assert_int_equal(open_with(f.ptr, f.len, VG_KEYFILE_VAULT, PASS, NULL, &p), 0);
 		t = now() - t;
@@ -413,8 +414,8 @@ static void test_equal_work(void **state)
 	}
 	print_message("4 slots of %u KiB: right passphrase %.3f s, wrong %.3f s\n",
 		      (unsigned)kdf.memlimit_kib, right, wrong);
-	/* Stopping at the first match would make it about a quarter. */
-	assert_true(right > 0.7 * wrong && wrong > 0.7 * right);
+	/* Stopping at the first match would make it about a quarter; allow for noise. */
+	assert_true(right > 0.5 * wrong && wrong > 0.5 * right);
 	vg_buf_release(&p);
 	vg_buf_release(&f);
 }
