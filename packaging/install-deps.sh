@@ -11,6 +11,8 @@ packages=(
 	libcmocka-dev age minisign git jq strace util-linux bsdutils coreutils
 	# daemon tests: raw socket requests, systemd's socket-activation tester
 	socat systemd
+	# the Debian package and its checks (CPack's shlibdeps, man -l, completion)
+	dpkg-dev file man-db groff-base bash-completion
 	# fuzzing (libFuzzer ships in clang's runtime package)
 	clang libclang-rt-14-dev clang-format
 )

@@ -2,9 +2,11 @@
 # The whole test suite, as CI runs it: installs the dependencies, builds with -Werror and
 # the test KDF profile, runs every test through ctest, then again under AddressSanitizer
 # and UndefinedBehaviorSanitizer, then replays every fuzz corpus under libFuzzer and fuzzes
-# each parser for its share of the budget. Exits non-zero when anything fails.
+# each parser for its share of the budget, and finally builds the Debian package and
+# checks it (installed into a scratch root; with CI=true as root, also installed with
+# dpkg, used and removed). Exits non-zero when anything fails.
 #
-#   packaging/test.sh [--no-sanitize] [--no-fuzz]
+#   packaging/test.sh [--no-sanitize] [--no-fuzz] [--no-package]
 #   VIGIL_FUZZ_SECONDS=N   total fuzzing budget in seconds (default 300)
 set -euo pipefail
 
@@ -12,12 +14,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 sanitize=1
 fuzz=1
+package=1
 for a in "$@"; do
 	case $a in
 	--no-sanitize) sanitize=0 ;;
 	--no-fuzz) fuzz=0 ;;
+	--no-package) package=0 ;;
 	-h | --help)
-		sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -70,6 +74,19 @@ if [ $sanitize -eq 1 ]; then
 fi
 if [ $fuzz -eq 1 ]; then
 	if bash packaging/fuzz.sh "${VIGIL_FUZZ_SECONDS:-300}"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		status=1
+	fi
+fi
+
+if [ $package -eq 1 ]; then
+	echo "==> package: build the Debian package and check it"
+	dpkg_check=()
+	[ "${CI:-}" = true ] && [ "$(id -u)" -eq 0 ] && dpkg_check=(--dpkg)
+	if deb=$(bash packaging/deb.sh "$top/build-deb") &&
+		bash packaging/check-package.sh "${dpkg_check[@]}" "$deb"; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))
