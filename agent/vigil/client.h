@@ -96,6 +96,8 @@ void vg_client_print_line(const char *s);
 /* Subcommands, one file each. */
 extern const struct vg_command vg_cmd_init, vg_cmd_id, vg_cmd_unlock, vg_cmd_lock, vg_cmd_status,
     vg_cmd_passwd, vg_cmd_shutdown;
+/* Works without the daemon. */
+extern const struct vg_command vg_cmd_panic;
 
 /*
  * Parse a subcommand's own options: --help was handled by main. Every argument in argv

@@ -12,7 +12,7 @@
 
 static const struct vg_command *const commands[] = {
     &vg_cmd_init,   &vg_cmd_id,	    &vg_cmd_unlock,   &vg_cmd_lock,
-    &vg_cmd_status, &vg_cmd_passwd, &vg_cmd_shutdown,
+    &vg_cmd_status, &vg_cmd_passwd, &vg_cmd_shutdown, &vg_cmd_panic,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -550,3 +550,27 @@ int vg_store_check(struct vg_store *s)
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int vg_store_shred(struct vg_store *s, uint64_t *file_keys, uint64_t *drafts)
+{
+	int64_t keys = 0, docs = 0;
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE")) < 0)
+		return rc;
+	if ((rc = pragma_int(s, "SELECT count(*) FROM file_keys", &keys)) < 0 ||
+	    (rc = pragma_int(s, "SELECT count(*) FROM drafts", &docs)) < 0 ||
+	    (rc = exec(s, "DELETE FROM file_keys; DELETE FROM drafts")) < 0 ||
+	    (rc = exec(s, "COMMIT")) < 0) {
+		vg_store_rollback(s);
+		return rc;
+	}
+	/* TRUNCATE: the WAL file is emptied once its frames are in the database. */
+	if ((rc = exec(s, "PRAGMA wal_checkpoint(TRUNCATE)")) < 0)
+		return rc;
+	if (file_keys != NULL)
+		*file_keys = (uint64_t)keys;
+	if (drafts != NULL)
+		*drafts = (uint64_t)docs;
+	return 0;
+}

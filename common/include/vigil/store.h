@@ -86,4 +86,13 @@ int vg_store_delete_draft(struct vg_store *s, int64_t n) __attribute__((warn_unu
 /* PRAGMA integrity_check: 0 when "ok", VG_EFORMAT with the first complaint otherwise. */
 int vg_store_check(struct vg_store *s) __attribute__((warn_unused_result));
 
+/*
+ * Panic (vigil panic): delete every wrapped file key and every draft in one transaction
+ * (secure_delete zeroes their pages), then checkpoint and truncate the WAL so no older page
+ * holding them stays in it. *file_keys and *drafts (either may be NULL) get the numbers
+ * deleted. Ciphertext and public columns stay.
+ */
+int vg_store_shred(struct vg_store *s, uint64_t *file_keys, uint64_t *drafts)
+    __attribute__((warn_unused_result));
+
 #endif
