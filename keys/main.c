@@ -11,9 +11,9 @@
 #include "vigil/vigil.h"
 
 static const struct vg_keys_command *const commands[] = {
-    &vg_keys_org_init, &vg_keys_org_show, &vg_keys_enroll,
-    &vg_keys_invite,   &vg_keys_revoke,	  &vg_keys_late_accept,
-    &vg_keys_renew,    &vg_keys_roster,	  &vg_keys_export_identity,
+    &vg_keys_org_init,	      &vg_keys_org_show,    &vg_keys_enroll, &vg_keys_invite,
+    &vg_keys_revoke,	      &vg_keys_late_accept, &vg_keys_renew,  &vg_keys_roster,
+    &vg_keys_export_identity, &vg_keys_publish,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	struct vg_cli cli;
 	int rc, words = 1;
 
-	if (vg_init() < 0 || vg_harden_process() < 0)
+	if (vg_init_without_git() < 0 || vg_harden_process() < 0)
 		return vg_keys_fail(VG_EXIT_REFUSED, "%s", vg_error_last());
 	if ((rc = vg_cli_parse(&cli, argc, argv)) < 0)
 		return vg_keys_error(rc);

@@ -292,7 +292,41 @@ static int connect_daemon(int *out, const struct vg_client *c, unsigned flags)
 	return 0;
 }
 
-static int call_once(json_t **reply, const struct vg_client *c, const json_t *req, unsigned flags)
+/*
+ * A progress message on a terminal: a bar redrawn in place when it counts ("done" of
+ * "total"), else a line.
+ */
+static void show_progress(const json_t *msg)
+{
+	struct vg_buf b = VG_BUF_INIT;
+	const char *m = json_string_value(json_object_get(msg, "message"));
+	json_t *done = json_object_get(msg, "done"), *total = json_object_get(msg, "total");
+	static bool in_bar;
+
+	if (!isatty(STDERR_FILENO) || vg_term_sanitize(&b, m, strlen(m), false) < 0 ||
+	    b.ptr == NULL) {
+		vg_buf_release(&b);
+		return;
+	}
+	if (json_is_integer(done) && json_is_integer(total) && json_integer_value(total) > 0) {
+		json_int_t d = json_integer_value(done), t = json_integer_value(total);
+		int filled = (int)(d >= t ? 30 : d * 30 / t);
+		fprintf(stderr, "\r%s [%.*s%*s] %lld/%lld", (const char *)b.ptr, filled,
+			"##############################", 30 - filled, "", (long long)d,
+			(long long)t);
+		if (d >= t)
+			fputc('\n', stderr);
+		in_bar = d < t;
+	} else {
+		fprintf(stderr, "%s%s...\n", in_bar ? "\n" : "", (const char *)b.ptr);
+		in_bar = false;
+	}
+	fflush(stderr);
+	vg_buf_release(&b);
+}
+
+static int call_once(json_t **reply, const struct vg_client *c, const json_t *req, unsigned flags,
+		     int passed)
 {
 	struct vg_ipc_reader r;
 	json_t *msg = NULL;
@@ -302,8 +336,8 @@ static int call_once(json_t **reply, const struct vg_client *c, const json_t *re
 	*reply = NULL;
 	if ((rc = connect_daemon(&fd, c, flags)) < 0)
 		return rc;
-	vg_ipc_reader_init(&r, VG_IPC_MSG_MAX);
-	if ((rc = vg_ipc_send(fd, req)) < 0)
+	vg_ipc_reader_init(&r, VG_IPC_REPLY_MAX);
+	if ((rc = passed >= 0 ? vg_ipc_send_fd(fd, req, passed) : vg_ipc_send(fd, req)) < 0)
 		goto done;
 	while (!is_reply) {
 		json_decref(msg);
@@ -311,13 +345,8 @@ static int call_once(json_t **reply, const struct vg_client *c, const json_t *re
 		if ((rc = vg_ipc_recv(&msg, &r, fd)) < 0 ||
 		    (rc = vg_ipc_message_check(msg, &is_reply)) < 0)
 			goto done;
-		if (!is_reply && isatty(STDERR_FILENO)) {
-			struct vg_buf b = VG_BUF_INIT;
-			const char *m = json_string_value(json_object_get(msg, "message"));
-			if (vg_term_sanitize(&b, m, strlen(m), false) == 0 && b.ptr != NULL)
-				fprintf(stderr, "%s...\n", (const char *)b.ptr);
-			vg_buf_release(&b);
-		}
+		if (!is_reply)
+			show_progress(msg);
 	}
 	*reply = msg;
 	msg = NULL;
@@ -346,12 +375,18 @@ static bool can_ask(const struct vg_client *c)
 
 int vg_client_call(json_t **reply, struct vg_client *c, const json_t *req, unsigned flags)
 {
+	return vg_client_call_fd(reply, c, req, flags, -1);
+}
+
+int vg_client_call_fd(json_t **reply, struct vg_client *c, const json_t *req, unsigned flags,
+		      int passed)
+{
 	struct vg_buf pass = VG_BUF_INIT_SECURE;
 	json_t *unlock = NULL, *ur = NULL;
 	const char *code;
 	int rc;
 
-	rc = call_once(reply, c, req, flags);
+	rc = call_once(reply, c, req, flags, passed);
 	if (rc < 0 || !(flags & VG_CALL_NEEDS_KEYS) || vg_client_ok(*reply))
 		return rc;
 	code = json_string_value(json_object_get(*reply, "code"));
@@ -377,7 +412,7 @@ int vg_client_call(json_t **reply, struct vg_client *c, const json_t *req, unsig
 	if ((rc = vg_ipc_set_base64(unlock, "passphrase", pass.ptr, pass.len)) < 0)
 		goto done;
 	vg_buf_release(&pass);
-	if ((rc = call_once(&ur, c, unlock, flags)) < 0)
+	if ((rc = call_once(&ur, c, unlock, flags, -1)) < 0)
 		goto done;
 	json_decref(*reply);
 	*reply = NULL;
@@ -386,7 +421,7 @@ int vg_client_call(json_t **reply, struct vg_client *c, const json_t *req, unsig
 		ur = NULL;
 		goto done;
 	}
-	rc = call_once(reply, c, req, flags);
+	rc = call_once(reply, c, req, flags, passed);
 done:
 	vg_buf_release(&pass);
 	json_decref(unlock); /* wiped on free (vg_init) */

@@ -54,6 +54,9 @@ enum vg_call_flags {
  */
 int vg_client_call(json_t **reply, struct vg_client *c, const json_t *req, unsigned flags)
     __attribute__((warn_unused_result));
+/* vg_client_call passing descriptor fd alongside the request (SCM_RIGHTS), for import. */
+int vg_client_call_fd(json_t **reply, struct vg_client *c, const json_t *req, unsigned flags,
+		      int fd) __attribute__((warn_unused_result));
 
 /* The reply's "ok". */
 bool vg_client_ok(const json_t *reply);
@@ -95,7 +98,10 @@ void vg_client_print_line(const char *s);
 
 /* Subcommands, one file each. */
 extern const struct vg_command vg_cmd_init, vg_cmd_id, vg_cmd_unlock, vg_cmd_lock, vg_cmd_status,
-    vg_cmd_passwd, vg_cmd_shutdown;
+    vg_cmd_passwd, vg_cmd_shutdown, vg_cmd_remote, vg_cmd_sync, vg_cmd_join, vg_cmd_alarm;
+extern const struct vg_command vg_cmd_case, vg_cmd_import;
+/* The subcommands of "case" ("case new", ...), NULL-terminated: main picks them by word. */
+extern const struct vg_command *const vg_cmd_case_subs[];
 /* Works without the daemon. */
 extern const struct vg_command vg_cmd_panic;
 

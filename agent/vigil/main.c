@@ -11,8 +11,9 @@
 #include "vigil/vigil.h"
 
 static const struct vg_command *const commands[] = {
-    &vg_cmd_init,   &vg_cmd_id,	    &vg_cmd_unlock,   &vg_cmd_lock,
-    &vg_cmd_status, &vg_cmd_passwd, &vg_cmd_shutdown, &vg_cmd_panic,
+    &vg_cmd_init,   &vg_cmd_id,	      &vg_cmd_unlock, &vg_cmd_lock,  &vg_cmd_status,
+    &vg_cmd_passwd, &vg_cmd_shutdown, &vg_cmd_panic,  &vg_cmd_case,  &vg_cmd_import,
+    &vg_cmd_remote, &vg_cmd_sync,     &vg_cmd_join,   &vg_cmd_alarm,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -37,7 +38,7 @@ int main(int argc, char **argv)
 	struct vg_cli cli;
 	int rc;
 
-	if (vg_init() < 0 || vg_harden_process() < 0)
+	if (vg_init_without_git() < 0 || vg_harden_process() < 0)
 		return vg_client_fail(VG_EXIT_REFUSED, "%s", vg_error_last());
 	if ((rc = vg_cli_parse(&cli, argc, argv)) < 0)
 		return vg_client_error(rc);
@@ -55,6 +56,16 @@ int main(int argc, char **argv)
 	if (cmd == NULL)
 		return vg_client_fail(
 		    VG_EXIT_USAGE, "'%s' is not a vigil command (see 'vigil --help')", cli.argv[0]);
+	/* "vigil case new ...": the subcommand's own table entry, usage and help. */
+	for (size_t i = 0;
+	     strcmp(cmd->name, "case") == 0 && cli.argc > 1 && vg_cmd_case_subs[i] != NULL; i++) {
+		if (strcmp(cli.argv[1], vg_cmd_case_subs[i]->name + sizeof("case")) == 0) {
+			cmd = vg_cmd_case_subs[i];
+			cli.argv++;
+			cli.argc--;
+			break;
+		}
+	}
 	if (cli.help) {
 		printf("usage: %s\n\n%s", cmd->usage, cmd->help);
 		return VG_EXIT_OK;

@@ -55,9 +55,11 @@ struct vg_agent {
 	int listen_fd;
 	int lock_fd; /* holds the flock that makes this the home's only daemon */
 	int signal_fd;
-	struct vg_vault *vault; /* NULL while locked */
-	long vault_locked_kib;	/* how much more memory was locked once it was held */
-	uint64_t last_use;	/* ms, when the keys were last unlocked or used */
+	struct vg_vault *vault;	      /* NULL while locked */
+	long vault_locked_kib;	      /* how much more memory was locked once it was held */
+	uint64_t last_use;	      /* ms, when the keys were last unlocked or used */
+	struct vg_store *store;	      /* <data>/store.db, opened on first use */
+	struct vg_agent_cases *cases; /* the case index while unlocked (cases.c) */
 	struct vg_agent_conn *conns[VG_AGENT_CONNS_MAX];
 	size_t nconns;
 	bool stop;
@@ -113,5 +115,39 @@ void vg_agent_touch(struct vg_agent *a);
 int64_t vg_agent_autolock_in(const struct vg_agent *a, uint64_t now);
 /* Make <data>/identity.pub (0644) say the held vault's public identity. */
 int vg_agent_sync_identity(struct vg_agent *a) __attribute__((warn_unused_result));
+
+/* cases.c: the monitor's case commands and the case index. */
+struct vg_agent_cases;
+/* The store, opened on first use (kept open until the daemon stops). */
+int vg_agent_store(struct vg_agent *a) __attribute__((warn_unused_result));
+/*
+ * Forget the case index (wiped). With save, a changed index is first sealed into the store
+ * under the vault key, so the next unlock reads it instead of every entry. Called by
+ * vg_agent_lock while the vault is still held.
+ */
+void vg_agent_cases_drop(struct vg_agent *a, bool save);
+int vg_agent_case_write(struct vg_agent *a, struct vg_agent_conn *c,
+			const struct vg_ipc_request *req, json_t *reply, const char **code);
+int vg_agent_case_show(struct vg_agent *a, struct vg_agent_conn *c,
+		       const struct vg_ipc_request *req, json_t *reply, const char **code);
+int vg_agent_case_list(struct vg_agent *a, struct vg_agent_conn *c,
+		       const struct vg_ipc_request *req, json_t *reply, const char **code);
+int vg_agent_import(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_ipc_request *req,
+		    json_t *reply, const char **code);
+
+/* sync.c: remote, join, sync, publish, alarms; the sync members of "status". */
+int vg_agent_sync_status(struct vg_agent *a, json_t *reply) __attribute__((warn_unused_result));
+int vg_agent_remote_show(struct vg_agent *a, struct vg_agent_conn *c,
+			 const struct vg_ipc_request *req, json_t *reply, const char **code);
+int vg_agent_remote_set(struct vg_agent *a, struct vg_agent_conn *c,
+			const struct vg_ipc_request *req, json_t *reply, const char **code);
+int vg_agent_sync(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_ipc_request *req,
+		  json_t *reply, const char **code);
+int vg_agent_join(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_ipc_request *req,
+		  json_t *reply, const char **code);
+int vg_agent_publish(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_ipc_request *req,
+		     json_t *reply, const char **code);
+int vg_agent_alarm_clear(struct vg_agent *a, struct vg_agent_conn *c,
+			 const struct vg_ipc_request *req, json_t *reply, const char **code);
 
 #endif

@@ -79,12 +79,7 @@ static int do_status(struct vg_agent *a, struct vg_agent_conn *c, const struct v
 	    (json_int_t)needed, "ok", ok, "warning", ok ? json_null() : json_string(warning));
 	if ((rc = set(reply, "initialized", json_boolean(lstat(a->vault_path, &st) == 0))) < 0 ||
 	    (rc = set(reply, "locked", json_boolean(!unlocked))) < 0 ||
-	    (rc = set(reply, "role", json_null())) < 0 ||
-	    (rc = set(reply, "remote", json_null())) < 0 ||
-	    (rc = set(reply, "pending", json_integer(0))) < 0 ||
-	    (rc = set(reply, "delivered", json_integer(0))) < 0 ||
-	    (rc = set(reply, "last_sync", json_null())) < 0 ||
-	    (rc = set(reply, "alarms", json_array())) < 0 ||
+	    (rc = vg_agent_sync_status(a, reply)) < 0 ||
 	    (rc = set(reply, "autolock", json_integer(a->config.autolock))) < 0 ||
 	    (rc = set(reply, "pid", json_integer((json_int_t)getpid()))) < 0 ||
 	    (rc = set(reply, "memlock", mem)) < 0)
@@ -223,10 +218,26 @@ static const struct {
 	handler_fn fn;
 	bool quiet; /* not logged: polled by scripts and prompts */
 } handlers[] = {
-    {VG_IPC_STATUS, do_status, true},	     {VG_IPC_UNLOCK, do_unlock, false},
-    {VG_IPC_LOCK, do_lock, false},	     {VG_IPC_INIT, do_init, false},
-    {VG_IPC_PASSWD, do_passwd, false},	     {VG_IPC_SHUTDOWN, do_shutdown, false},
+    {VG_IPC_STATUS, do_status, true},
+    {VG_IPC_UNLOCK, do_unlock, false},
+    {VG_IPC_LOCK, do_lock, false},
+    {VG_IPC_INIT, do_init, false},
+    {VG_IPC_PASSWD, do_passwd, false},
+    {VG_IPC_SHUTDOWN, do_shutdown, false},
     {VG_IPC_CHALLENGE, do_challenge, false},
+    {VG_IPC_REMOTE_SHOW, vg_agent_remote_show, true},
+    {VG_IPC_REMOTE_SET, vg_agent_remote_set, false},
+    {VG_IPC_SYNC, vg_agent_sync, false},
+    {VG_IPC_JOIN, vg_agent_join, false},
+    {VG_IPC_PUBLISH, vg_agent_publish, false},
+    {VG_IPC_ALARM_CLEAR, vg_agent_alarm_clear, false},
+    {VG_IPC_CASE_NEW, vg_agent_case_write, false},
+    {VG_IPC_CASE_EVENT, vg_agent_case_write, false},
+    {VG_IPC_CASE_CORRECT, vg_agent_case_write, false},
+    {VG_IPC_CASE_REDACT, vg_agent_case_write, false},
+    {VG_IPC_CASE_SHOW, vg_agent_case_show, false},
+    {VG_IPC_CASE_LIST, vg_agent_case_list, false},
+    {VG_IPC_IMPORT, vg_agent_import, false},
 };
 
 static const char *code_of(int rc)
@@ -275,10 +286,15 @@ int vg_agent_handle(struct vg_agent *a, struct vg_agent_conn *c, const char *lin
 		rc = handlers[i].fn(a, c, req, reply, &code);
 	}
 	if (rc < 0) {
+		/* A refusal may list what it refuses ("errors": an import's bad rows). */
+		json_t *errors = json_incref(json_object_get(reply, "errors"));
 		json_decref(reply);
 		if (code == NULL)
 			code = code_of(rc);
 		reply = vg_ipc_reply_error(code, vg_error_last());
+		if (reply != NULL && errors != NULL)
+			json_object_set(reply, "errors", errors);
+		json_decref(errors);
 		vg_agent_log("request '%s' refused (%s)", name, code);
 	} else if (i < sizeof(handlers) / sizeof(handlers[0]) && !handlers[i].quiet) {
 		vg_agent_log("request '%s' done", name);

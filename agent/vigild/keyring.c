@@ -11,6 +11,8 @@ void vg_agent_lock(struct vg_agent *a, const char *reason)
 {
 	if (a->vault == NULL)
 		return;
+	/* At once on SIGUSR1; otherwise a changed case index is kept sealed first. */
+	vg_agent_cases_drop(a, strcmp(reason, "SIGUSR1") != 0);
 	vg_vault_free(a->vault); /* wipes every key */
 	a->vault = NULL;
 	a->vault_locked_kib = 0;

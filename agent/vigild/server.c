@@ -14,6 +14,7 @@
 
 #include "agent.h"
 #include "vigil/error.h"
+#include "vigil/store.h"
 
 /* ---- setup ---- */
 
@@ -170,7 +171,7 @@ int vg_agent_send(struct vg_agent_conn *c, json_t *msg)
 
 	if (msg == NULL)
 		return vg_error_set(VG_ENOMEM, "cannot build a message");
-	rc = vg_ipc_send(c->fd, msg);
+	rc = vg_ipc_send_max(c->fd, msg, VG_IPC_REPLY_MAX);
 	json_decref(msg);
 	return rc;
 }
@@ -292,7 +293,10 @@ static bool conn_event(struct vg_agent *a, struct vg_agent_conn *c, uint64_t now
 			return true;
 		}
 		c->deadline = now + VG_AGENT_IDLE_MS;
-		if (vg_agent_handle(a, c, line, len) != 0) {
+		rc = vg_agent_handle(a, c, line, len);
+		/* A descriptor belongs to the request it came with: unclaimed, it is closed. */
+		vg_ipc_reader_drop_fd(&c->in);
+		if (rc != 0) {
 			conn_drain(c, now);
 			return true;
 		}
@@ -401,6 +405,8 @@ void vg_agent_release(struct vg_agent *a)
 	while (a->nconns > 0)
 		conn_remove(a, a->nconns - 1);
 	vg_agent_lock(a, "stopping");
+	vg_store_close(a->store);
+	a->store = NULL;
 	if (a->own_socket && lstat(a->sock_path, &st) == 0 && st.st_dev == a->sock_dev &&
 	    st.st_ino == a->sock_ino)
 		unlink(a->sock_path);

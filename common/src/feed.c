@@ -6,12 +6,16 @@
 #include "vigil/feed.h"
 #include "vigil/id.h"
 #include "vigil/record.h"
+#include "vigil/sync.h"
 
 int vg_feed_open(struct vg_feed *f, struct vg_store *store, const struct vg_minisign_sk *sk,
 		 const uint8_t *vault_key, const uint8_t org[VG_ID_BYTES], uint64_t roster,
 		 const struct vg_age_recipient *rcpts, size_t n, size_t bucket)
 {
 	struct vg_minisign_pk pk;
+	char why[VG_SYNC_ALARM_MAX];
+	bool blocked;
+	int rc;
 
 	memset(f, 0, sizeof(*f));
 	f->work = (struct vg_entry_work)VG_ENTRY_WORK_INIT;
@@ -27,6 +31,12 @@ int vg_feed_open(struct vg_feed *f, struct vg_store *store, const struct vg_mini
 	vg_id_of_key(f->author, &pk);
 	if ((f->file_key = sodium_malloc(VG_AGE_FILE_KEY_BYTES)) == NULL)
 		return vg_error_set(VG_ENOMEM, "cannot allocate guarded memory");
+	/* Another copy of this key wrote its branch: a new entry would fork the feed. */
+	if ((rc = vg_sync_blocked(store, &blocked, why, sizeof(why))) < 0)
+		return rc;
+	if (blocked)
+		return vg_error_set(VG_EFORK, "appending is refused until an alarm is resolved: %s",
+				    why);
 	return vg_store_feed_head(store, &f->head_seq, f->head_id, f->author);
 }
 

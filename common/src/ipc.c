@@ -25,6 +25,8 @@ enum member_type {
 	M_STRING = 1, /* a JSON string of at most max bytes */
 	M_SECRET,     /* base64 of 1..max bytes, decoded into guarded memory */
 	M_BYTES,      /* base64 of exactly max bytes */
+	M_OBJECT,     /* a JSON object (case data: kept as jansson's, wiped when freed) */
+	M_UINT,	      /* an integer 0 .. 2^53 - 1 */
 };
 
 struct member {
@@ -34,7 +36,7 @@ struct member {
 	bool required;
 };
 
-#define MEMBERS_MAX 3
+#define MEMBERS_MAX 4
 
 struct command {
 	const char *name;
@@ -54,6 +56,32 @@ static const struct command commands[] = {
      {{"old", M_SECRET, VG_IPC_SECRET_MAX, true}, {"new", M_SECRET, VG_IPC_SECRET_MAX, true}}},
     {"shutdown", VG_IPC_SHUTDOWN, {{0}}},
     {"challenge", VG_IPC_CHALLENGE, {{"nonce", M_BYTES, VG_IPC_NONCE_BYTES, true}}},
+    {"case_new", VG_IPC_CASE_NEW, {{"body", M_OBJECT, 0, true}}},
+    {"case_event", VG_IPC_CASE_EVENT, {{"case", M_STRING, 32, true}, {"body", M_OBJECT, 0, true}}},
+    {"case_correct",
+     VG_IPC_CASE_CORRECT,
+     {{"case", M_STRING, 32, true}, {"body", M_OBJECT, 0, true}}},
+    {"case_redact",
+     VG_IPC_CASE_REDACT,
+     {{"case", M_STRING, 32, true}, {"body", M_OBJECT, 0, true}}},
+    {"case_show", VG_IPC_CASE_SHOW, {{"case", M_STRING, 32, true}, {"from", M_UINT, 0, false}}},
+    {"case_list",
+     VG_IPC_CASE_LIST,
+     {{"country", M_STRING, 4096, false},
+      {"status", M_STRING, 4096, false},
+      {"since", M_STRING, 10, false},
+      {"from", M_UINT, 0, false}}},
+    {"import", VG_IPC_IMPORT, {{0}}},
+    {"remote_show", VG_IPC_REMOTE_SHOW, {{0}}},
+    {"remote_set",
+     VG_IPC_REMOTE_SET,
+     {{"url", M_STRING, 1024, true}, {"passphrase", M_SECRET, VG_IPC_SECRET_MAX, true}}},
+    {"sync", VG_IPC_SYNC, {{0}}},
+    {"join",
+     VG_IPC_JOIN,
+     {{"invitation", M_STRING, 60000, true}, {"passphrase", M_SECRET, VG_IPC_SECRET_MAX, true}}},
+    {"publish", VG_IPC_PUBLISH, {{0}}},
+    {"alarm_clear", VG_IPC_ALARM_CLEAR, {{"kind", M_STRING, 32, false}}},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -62,6 +90,7 @@ struct vg_ipc_request {
 	const struct command *command;
 	bool present[MEMBERS_MAX];
 	struct vg_buf value[MEMBERS_MAX]; /* secure for every type: simpler, and cheap */
+	json_t *json[MEMBERS_MAX];	  /* M_OBJECT and M_UINT members */
 };
 
 const char *vg_ipc_cmd_name(enum vg_ipc_cmd cmd)
@@ -79,6 +108,7 @@ void vg_ipc_reader_init(struct vg_ipc_reader *r, size_t max)
 	memset(r, 0, sizeof(*r));
 	vg_buf_init_secure(&r->buf);
 	r->max = max;
+	r->fd = -1;
 }
 
 void vg_ipc_reader_release(struct vg_ipc_reader *r)
@@ -86,6 +116,39 @@ void vg_ipc_reader_release(struct vg_ipc_reader *r)
 	vg_buf_release(&r->buf);
 	r->start = 0;
 	r->scanned = 0;
+	vg_ipc_reader_drop_fd(r);
+}
+
+int vg_ipc_reader_take_fd(struct vg_ipc_reader *r)
+{
+	int fd = r->fd;
+
+	r->fd = -1;
+	return fd;
+}
+
+void vg_ipc_reader_drop_fd(struct vg_ipc_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+/* Keep the descriptors of an SCM_RIGHTS message: the last one, the others closed. */
+static void keep_fds(struct vg_ipc_reader *r, struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		size_t n;
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			vg_ipc_reader_drop_fd(r);
+			r->fd = fd;
+		}
+	}
 }
 
 /* Drop what was handed out: the rest moves to the front, the old tail is wiped. */
@@ -132,7 +195,21 @@ int vg_ipc_reader_read(struct vg_ipc_reader *r, int fd, bool *eof)
 	if ((rc = vg_buf_grow(&r->buf, want)) < 0)
 		return rc;
 	for (;;) {
-		n = read(fd, r->buf.ptr + r->buf.len, want);
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(4 * sizeof(int))];
+		} ctl;
+		struct iovec iov = {r->buf.ptr + r->buf.len, want};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctl.buf,
+				    .msg_controllen = sizeof(ctl.buf)};
+
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == ENOTSOCK) /* a pipe or file in tests */
+			n = read(fd, r->buf.ptr + r->buf.len, want);
+		else if (n >= 0)
+			keep_fds(r, &mh);
 		if (n >= 0 || errno != EINTR)
 			break;
 	}
@@ -192,7 +269,37 @@ static int send_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int vg_ipc_send(int fd, const json_t *msg)
+/* The first byte of the line carries the descriptor; the rest follows as usual. */
+static int send_fd(int fd, const char *p, int passed)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {(void *)p, 1};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *cm;
+
+	memset(&ctl, 0, sizeof(ctl));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &passed, sizeof(int));
+	for (;;) {
+		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (n == 1)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return vg_error_sys("cannot pass a descriptor on the socket");
+	}
+}
+
+static int send_msg(int fd, const json_t *msg, size_t max, int passed)
 {
 	char *text = json_dumps(msg, JSON_COMPACT);
 	size_t n;
@@ -201,8 +308,14 @@ int vg_ipc_send(int fd, const json_t *msg)
 	if (text == NULL)
 		return vg_error_set(VG_ENOMEM, "cannot encode a message");
 	n = strlen(text);
-	if (n > VG_IPC_MSG_MAX) {
-		rc = vg_error_set(VG_ELIMIT, "message longer than %d bytes", VG_IPC_MSG_MAX);
+	if (n > max) {
+		rc = vg_error_set(VG_ELIMIT, "message longer than %zu bytes", max);
+	} else if (passed >= 0) {
+		text[n] = '\n';
+		rc = send_fd(fd, text, passed);
+		if (rc == 0)
+			rc = send_all(fd, text + 1, n);
+		text[n] = '\0';
 	} else {
 		/* Compact JSON escapes every control character, so text holds no LF. */
 		text[n] = '\n';
@@ -211,6 +324,21 @@ int vg_ipc_send(int fd, const json_t *msg)
 	}
 	free(text); /* jansson's allocator: wiped (vg_init) */
 	return rc;
+}
+
+int vg_ipc_send(int fd, const json_t *msg)
+{
+	return send_msg(fd, msg, VG_IPC_MSG_MAX, -1);
+}
+
+int vg_ipc_send_max(int fd, const json_t *msg, size_t max)
+{
+	return send_msg(fd, msg, max, -1);
+}
+
+int vg_ipc_send_fd(int fd, const json_t *msg, int passed)
+{
+	return send_msg(fd, msg, VG_IPC_MSG_MAX, passed);
 }
 
 int vg_ipc_recv(json_t **out, struct vg_ipc_reader *r, int fd)
@@ -347,8 +475,10 @@ void vg_ipc_request_free(struct vg_ipc_request *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < MEMBERS_MAX; i++)
+	for (size_t i = 0; i < MEMBERS_MAX; i++) {
 		vg_buf_release(&r->value[i]);
+		json_decref(r->json[i]); /* wiped on free (vg_init) */
+	}
 	free(r);
 }
 
@@ -378,9 +508,17 @@ const struct vg_buf *vg_ipc_request_bytes(const struct vg_ipc_request *r, const 
 {
 	int i = member_index(r, member);
 
-	if (i < 0 || r->command->members[i].type == M_STRING)
+	if (i < 0 ||
+	    (r->command->members[i].type != M_SECRET && r->command->members[i].type != M_BYTES))
 		return NULL;
 	return &r->value[i];
+}
+
+json_t *vg_ipc_request_json(const struct vg_ipc_request *r, const char *member)
+{
+	int i = member_index(r, member);
+
+	return i < 0 ? NULL : r->json[i];
 }
 
 static int decode_base64(struct vg_buf *out, const char *name, const char *s, size_t len,
@@ -421,6 +559,16 @@ static int parse_member(struct vg_ipc_request *r, int i, const char *key, json_t
 	const char *s = json_string_value(val);
 	size_t len = json_string_length(val);
 
+	if (m->type == M_OBJECT || m->type == M_UINT) {
+		if (m->type == M_OBJECT && !json_is_object(val))
+			return vg_error_set(VG_EFORMAT, "bad request: '%s' must be an object", key);
+		if (m->type == M_UINT && (!json_is_integer(val) || json_integer_value(val) < 0 ||
+					  json_integer_value(val) > (json_int_t)9007199254740991LL))
+			return vg_error_set(
+			    VG_EFORMAT, "bad request: '%s' must be an integer 0 to 2^53 - 1", key);
+		r->json[i] = json_incref(val);
+		return 0;
+	}
 	if (!json_is_string(val))
 		return vg_error_set(VG_EFORMAT, "bad request: '%s' must be a string", key);
 	if (m->type == M_STRING) {

@@ -247,6 +247,11 @@ int vg_record_check(enum vg_entry_type type, const json_t *body)
 	return vg_error_set(VG_EINVAL, "unknown entry type");
 }
 
+bool vg_record_date_valid(const char *s)
+{
+	return s != NULL && date_ok(s);
+}
+
 int vg_record_date_cmp(const char *a, const char *b)
 {
 	int ua = a == NULL || a[0] == '\0', ub = b == NULL || b[0] == '\0';

@@ -5,6 +5,7 @@
 
 #include "vigil/error.h"
 #include "vigil/id.h"
+#include "repo_git.h"
 #include "vigil/repo.h"
 
 struct vg_repo {
@@ -343,4 +344,20 @@ done:
 	git_tree_free(now);
 	git_tree_free(before);
 	return rc;
+}
+
+git_repository *vg_repo__git(struct vg_repo *r)
+{
+	return r->git;
+}
+
+int vg_repo__read_blob(struct vg_repo *r, git_blob **out, const git_oid *oid, size_t max,
+		       const char *path)
+{
+	return read_blob(r, out, oid, max, path);
+}
+
+int vg_repo__fail(int code, const char *what)
+{
+	return git_fail(code, what);
 }

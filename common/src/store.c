@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "store_db.h"
 #include "vigil/error.h"
 #include "vigil/store.h"
 
@@ -19,10 +20,12 @@
 
 static const char file_key_ad[] = "vigil-file-key v1";
 static const char draft_ad[] = "vigil-draft v1";
+static const char case_index_ad[] = "vigil-case-index v1";
+#define CASE_INDEX_MAX (512 * 1024 * 1024)
 
 /* Prepared statements are kept for the life of the store (preparing costs more than a
  * small insert); they are keyed by the address of their SQL literal. */
-#define STMT_CACHE 16
+#define STMT_CACHE 32
 
 struct vg_store {
 	sqlite3 *db;
@@ -51,6 +54,27 @@ static const char schema[] = "CREATE TABLE entries ("
 			     " wrapped BLOB NOT NULL CHECK (length(wrapped) = 56)"
 			     ") WITHOUT ROWID;"
 			     "CREATE TABLE drafts (n INTEGER PRIMARY KEY, sealed BLOB NOT NULL);";
+
+/*
+ * Sync state (FORMAT.md 16), added to stores of any version when missing: readers that
+ * predate it ignore tables they do not know. Public values only: commit ids, sequence
+ * numbers, alarm texts that never quote a record.
+ */
+static const char sync_schema[] =
+    "CREATE TABLE IF NOT EXISTS sync_heads ("
+    " ref TEXT PRIMARY KEY, oid BLOB NOT NULL CHECK (length(oid) = 20)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS sync_state (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS alarms ("
+    " kind TEXT NOT NULL, subject TEXT NOT NULL, message TEXT NOT NULL,"
+    " blocking INTEGER NOT NULL CHECK (blocking IN (0, 1)), n INTEGER NOT NULL,"
+    " PRIMARY KEY (kind, subject)) WITHOUT ROWID;";
+
+/*
+ * The daemon's case index, sealed under the vault key (FORMAT.md 9): a cache, added to
+ * stores of any version when missing, deleted or ignored without loss.
+ */
+static const char cases_schema[] = "CREATE TABLE IF NOT EXISTS case_index ("
+				   " k INTEGER PRIMARY KEY CHECK (k = 1), sealed BLOB NOT NULL);";
 
 static int db_error(struct vg_store *s, int sqlite_rc, const char *what)
 {
@@ -155,6 +179,8 @@ static int configure(struct vg_store *s)
 		return vg_error_set(VG_EFORMAT, "store '%s' is from a newer vigil (version %lld)",
 				    s->path, (long long)ver);
 	}
+	if ((rc = exec(s, sync_schema)) < 0 || (rc = exec(s, cases_schema)) < 0)
+		return rc;
 	/* WAL with a full sync per commit: what printed "saved" is on disk (FACTS.md). */
 	if ((rc = prepare(s, &st, "PRAGMA journal_mode = WAL")) < 0)
 		return rc;
@@ -359,6 +385,33 @@ int vg_store_count(struct vg_store *s, uint64_t *out, const uint8_t *author,
 	return rc;
 }
 
+int vg_store_foreach_after(struct vg_store *s, const uint8_t author[VG_ID_BYTES], uint64_t after,
+			   vg_store_entry_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	struct vg_entry e;
+	int rc;
+
+	if ((rc = stmt(s, &st,
+		       "SELECT id, seq, prev, roster, age, sig, author, state FROM entries "
+		       "WHERE author = ? AND seq > ? ORDER BY author, seq")) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
+	vg_entry_init(&e);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = row_to_entry(&e, st)) < 0)
+			goto done;
+		if ((rc = fn(ctx, &e, (enum vg_entry_state)sqlite3_column_int(st, 7))) != 0)
+			goto done;
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read entries");
+done:
+	vg_entry_release(&e);
+	stmt_done(st);
+	return rc;
+}
+
 int vg_store_foreach(struct vg_store *s, const uint8_t *author, vg_store_entry_fn fn, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
@@ -480,6 +533,45 @@ done:
 	return rc;
 }
 
+/* Open a sealed draft (a row's blob) into doc (secure, replaced). */
+static int open_draft(struct vg_buf *doc, const uint8_t *w, size_t n, const uint8_t *vault_key)
+{
+	int rc;
+
+	if (n < WRAP_NONCE + WRAP_TAG || n > WRAP_NONCE + DRAFT_MAX + WRAP_TAG)
+		return vg_error_set(VG_EFORMAT, "store holds a malformed draft");
+	vg_buf_clear(doc);
+	if ((rc = vg_buf_grow(doc, n)) < 0)
+		return rc;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(doc->ptr, NULL, NULL, w + WRAP_NONCE,
+						       n - WRAP_NONCE, (const uint8_t *)draft_ad,
+						       sizeof(draft_ad) - 1, w, vault_key) != 0)
+		return vg_error_set(VG_EAUTH, "draft does not open with this vault key");
+	doc->len = n - WRAP_NONCE - WRAP_TAG;
+	doc->ptr[doc->len] = '\0';
+	return 0;
+}
+
+int vg_store_get_draft(struct vg_store *s, struct vg_buf *out, const uint8_t *vault_key, int64_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = stmt(s, &st, "SELECT sealed FROM drafts WHERE n = ?")) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, n);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = open_draft(out, sqlite3_column_blob(st, 0),
+				(size_t)sqlite3_column_bytes(st, 0), vault_key);
+	else if (rc == SQLITE_DONE)
+		rc = vg_error_set(VG_ENOTFOUND, "no draft %lld", (long long)n);
+	else
+		rc = db_error(s, rc, "cannot read a draft");
+	stmt_done(st);
+	return rc;
+}
+
 int vg_store_foreach_draft(struct vg_store *s, const uint8_t *vault_key, vg_store_draft_fn fn,
 			   void *ctx)
 {
@@ -490,24 +582,9 @@ int vg_store_foreach_draft(struct vg_store *s, const uint8_t *vault_key, vg_stor
 	if ((rc = stmt(s, &st, "SELECT n, sealed FROM drafts ORDER BY n")) < 0)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const uint8_t *w = sqlite3_column_blob(st, 1);
-		size_t n = (size_t)sqlite3_column_bytes(st, 1);
-
-		if (n < WRAP_NONCE + WRAP_TAG || n > WRAP_NONCE + DRAFT_MAX + WRAP_TAG) {
-			rc = vg_error_set(VG_EFORMAT, "store holds a malformed draft");
+		if ((rc = open_draft(&doc, sqlite3_column_blob(st, 1),
+				     (size_t)sqlite3_column_bytes(st, 1), vault_key)) < 0)
 			goto done;
-		}
-		vg_buf_clear(&doc);
-		if ((rc = vg_buf_grow(&doc, n)) < 0)
-			goto done;
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-			doc.ptr, NULL, NULL, w + WRAP_NONCE, n - WRAP_NONCE,
-			(const uint8_t *)draft_ad, sizeof(draft_ad) - 1, w, vault_key) != 0) {
-			rc = vg_error_set(VG_EAUTH, "draft does not open with this vault key");
-			goto done;
-		}
-		doc.len = n - WRAP_NONCE - WRAP_TAG;
-		doc.ptr[doc.len] = '\0';
 		if ((rc = fn(ctx, sqlite3_column_int64(st, 0), doc.ptr, doc.len)) != 0)
 			goto done;
 	}
@@ -532,6 +609,88 @@ int vg_store_delete_draft(struct vg_store *s, int64_t n)
 	return rc;
 }
 
+int vg_store_put_case_index(struct vg_store *s, const uint8_t *vault_key, const uint8_t *data,
+			    size_t len)
+{
+	struct vg_buf sealed = VG_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (len > CASE_INDEX_MAX)
+		return vg_error_set(VG_ELIMIT, "case index larger than %d bytes", CASE_INDEX_MAX);
+	if ((rc = vg_buf_grow(&sealed, WRAP_NONCE + len + WRAP_TAG)) < 0)
+		return rc;
+	randombytes_buf(sealed.ptr, WRAP_NONCE);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+	    sealed.ptr + WRAP_NONCE, NULL, data, len, (const uint8_t *)case_index_ad,
+	    sizeof(case_index_ad) - 1, NULL, sealed.ptr, vault_key);
+	sealed.len = WRAP_NONCE + len + WRAP_TAG;
+	if ((rc = stmt(s, &st, "INSERT OR REPLACE INTO case_index (k, sealed) VALUES (1, ?)")) < 0)
+		goto done;
+	sqlite3_bind_blob64(st, 1, sealed.ptr, sealed.len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot keep the case index");
+done:
+	if (st != NULL)
+		stmt_done(st);
+	vg_buf_release(&sealed);
+	return rc;
+}
+
+int vg_store_get_case_index(struct vg_store *s, struct vg_buf *out, const uint8_t *vault_key)
+{
+	sqlite3_stmt *st = NULL;
+	const uint8_t *w;
+	size_t n;
+	int rc;
+
+	vg_buf_clear(out);
+	if ((rc = stmt(s, &st, "SELECT sealed FROM case_index WHERE k = 1")) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		rc = vg_error_set(VG_ENOTFOUND, "no case index");
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = db_error(s, rc, "cannot read the case index");
+		goto done;
+	}
+	w = sqlite3_column_blob(st, 0);
+	n = (size_t)sqlite3_column_bytes(st, 0);
+	if (n < WRAP_NONCE + WRAP_TAG || n > WRAP_NONCE + CASE_INDEX_MAX + WRAP_TAG) {
+		rc = vg_error_set(VG_EFORMAT, "store holds a malformed case index");
+		goto done;
+	}
+	if ((rc = vg_buf_grow(out, n)) < 0)
+		goto done;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		out->ptr, NULL, NULL, w + WRAP_NONCE, n - WRAP_NONCE,
+		(const uint8_t *)case_index_ad, sizeof(case_index_ad) - 1, w, vault_key) != 0) {
+		rc = vg_error_set(VG_EAUTH, "case index does not open with this vault key");
+		goto done;
+	}
+	out->len = n - WRAP_NONCE - WRAP_TAG;
+	out->ptr[out->len] = '\0';
+	rc = 0;
+done:
+	stmt_done(st);
+	return rc;
+}
+
+int vg_store_delete_case_index(struct vg_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = stmt(s, &st, "DELETE FROM case_index")) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot delete the case index");
+	stmt_done(st);
+	return rc;
+}
+
 int vg_store_check(struct vg_store *s)
 {
 	sqlite3_stmt *st = NULL;
@@ -549,6 +708,11 @@ int vg_store_check(struct vg_store *s)
 		rc = 0;
 	sqlite3_finalize(st);
 	return rc;
+}
+
+sqlite3 *vg_store__db(struct vg_store *s)
+{
+	return s->db;
 }
 
 int vg_store_shred(struct vg_store *s, uint64_t *file_keys, uint64_t *drafts)

@@ -224,3 +224,51 @@ int vg_vault_read(struct vg_vault **out, const char *path, const char *pass, siz
 	vg_buf_release(&payload);
 	return rc;
 }
+
+int vg_vault_record_get(const struct vg_vault *v, uint8_t type, const uint8_t **val, size_t *len)
+{
+	const uint8_t *p = v->extra.ptr;
+	size_t off = 0, n;
+
+	if (type <= REC_KNOWN_MAX)
+		return vg_error_set(VG_EINVAL, "vault record %u is not an extra record", type);
+	/* extra holds whole records only: vg_vault_decode and vg_vault_record_set check so. */
+	while (off + 3 <= v->extra.len) {
+		n = (size_t)p[off + 1] | (size_t)p[off + 2] << 8;
+		if (p[off] == type) {
+			*val = p + off + 3;
+			*len = n;
+			return 0;
+		}
+		off += 3 + n;
+	}
+	return vg_error_set(VG_ENOTFOUND, "no vault record of type %u", type);
+}
+
+int vg_vault_record_set(struct vg_vault *v, uint8_t type, const uint8_t *val, size_t len)
+{
+	struct vg_buf next = VG_BUF_INIT_SECURE;
+	const uint8_t *p = v->extra.ptr;
+	size_t off = 0, n;
+	int rc = 0;
+
+	if (type <= REC_KNOWN_MAX)
+		return vg_error_set(VG_EINVAL, "vault record %u is not an extra record", type);
+	if (len > 0xffff)
+		return vg_error_set(VG_EINVAL, "vault record too long");
+	while (rc == 0 && off + 3 <= v->extra.len) {
+		n = (size_t)p[off + 1] | (size_t)p[off + 2] << 8;
+		if (p[off] != type)
+			rc = vg_buf_put(&next, p + off, 3 + n);
+		off += 3 + n;
+	}
+	if (rc == 0 && val != NULL)
+		rc = put_record(&next, type, val, len);
+	if (rc < 0) {
+		vg_buf_release(&next);
+		return rc;
+	}
+	vg_buf_release(&v->extra);
+	v->extra = next;
+	return 0;
+}

@@ -26,11 +26,20 @@ static void json_wipe_free(void *p)
 	free(p);
 }
 
-int vg_init(void)
+int vg_init_without_git(void)
 {
 	if (sodium_init() < 0)
 		return vg_error_set(VG_ERROR, "cannot initialise libsodium");
 	json_set_alloc_funcs(json_alloc, json_wipe_free);
+	return 0;
+}
+
+int vg_init(void)
+{
+	int rc;
+
+	if ((rc = vg_init_without_git()) < 0)
+		return rc;
 	/*
 	 * libgit2 as FACTS.md says it must be used: it never fsyncs unless told; the user's and
 	 * system's git configuration must not change what vigil writes or trusts; objects are

@@ -41,6 +41,8 @@ struct vg_feed {
 /*
  * Start writing the feed of sk's key in store: reads its head. rcpts (n of them) are the
  * recipients of roster version `roster`; everything is borrowed and must outlive f.
+ * VG_EFORK while a blocking sync alarm stands (another copy of this key wrote the
+ * device's branch: vg_sync_blocked), so the feed does not fork further.
  */
 int vg_feed_open(struct vg_feed *f, struct vg_store *store, const struct vg_minisign_sk *sk,
 		 const uint8_t *vault_key, const uint8_t org[VG_ID_BYTES], uint64_t roster,

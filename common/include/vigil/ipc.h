@@ -22,7 +22,12 @@
 
 #include "vigil/buf.h"
 
-#define VG_IPC_MSG_MAX	   65536 /* longest message, without its LF */
+#define VG_IPC_MSG_MAX 65536 /* longest message, without its LF */
+/*
+ * Longest message the daemon sends (a reply carrying case records: an entry's plaintext is
+ * up to 1 MiB, and JSON may escape a byte as six). Requests stay within VG_IPC_MSG_MAX.
+ */
+#define VG_IPC_REPLY_MAX   (8 * 1024 * 1024)
 #define VG_IPC_SOCKET_NAME "vigild.sock"
 #define VG_IPC_SECRET_MAX  1024 /* longest decoded secret member (VG_PASSPHRASE_MAX) */
 #define VG_IPC_NONCE_BYTES 32
@@ -31,13 +36,26 @@
 
 /* Request commands. The names are the "cmd" strings of agent/PROTOCOL.md. */
 enum vg_ipc_cmd {
-	VG_IPC_STATUS = 1, /* "status" */
-	VG_IPC_UNLOCK,	   /* "unlock": passphrase */
-	VG_IPC_LOCK,	   /* "lock" */
-	VG_IPC_INIT,	   /* "init": passphrase, name (optional) */
-	VG_IPC_PASSWD,	   /* "passwd": old, new */
-	VG_IPC_SHUTDOWN,   /* "shutdown" */
-	VG_IPC_CHALLENGE,  /* "challenge": nonce (32 bytes); needs keys */
+	VG_IPC_STATUS = 1,   /* "status" */
+	VG_IPC_UNLOCK,	     /* "unlock": passphrase */
+	VG_IPC_LOCK,	     /* "lock" */
+	VG_IPC_INIT,	     /* "init": passphrase, name (optional) */
+	VG_IPC_PASSWD,	     /* "passwd": old, new */
+	VG_IPC_SHUTDOWN,     /* "shutdown" */
+	VG_IPC_CHALLENGE,    /* "challenge": nonce (32 bytes); needs keys */
+	VG_IPC_CASE_NEW,     /* "case_new": body; needs keys */
+	VG_IPC_CASE_EVENT,   /* "case_event": case, body; needs keys */
+	VG_IPC_CASE_CORRECT, /* "case_correct": case, body; needs keys */
+	VG_IPC_CASE_REDACT,  /* "case_redact": case, body; needs keys */
+	VG_IPC_CASE_SHOW,    /* "case_show": case, from (optional); needs keys */
+	VG_IPC_CASE_LIST,    /* "case_list": country, status, since, from (optional); needs keys */
+	VG_IPC_IMPORT,	     /* "import": a spreadsheet passed as a descriptor; needs keys */
+	VG_IPC_REMOTE_SHOW,  /* "remote_show"; needs keys (the remote is in the vault) */
+	VG_IPC_REMOTE_SET,   /* "remote_set": url, passphrase (the vault is resealed) */
+	VG_IPC_SYNC,	     /* "sync"; needs keys */
+	VG_IPC_JOIN,	     /* "join": invitation, passphrase */
+	VG_IPC_PUBLISH,	     /* "publish"; needs keys */
+	VG_IPC_ALARM_CLEAR,  /* "alarm_clear": kind (optional) */
 };
 
 /* The "cmd" string of a command; NULL for a value outside the enum. */
@@ -52,20 +70,29 @@ struct vg_ipc_reader {
 	size_t start;	   /* first byte not yet handed out by _next */
 	size_t scanned;	   /* bytes after start known to hold no LF */
 	size_t max;	   /* longest line, without its LF */
+	int fd;		   /* a descriptor the peer passed (SCM_RIGHTS), or -1 */
 };
 
 void vg_ipc_reader_init(struct vg_ipc_reader *r, size_t max);
-/* Wipes and frees the buffer; the reader may be initialised again. */
+/* Wipes and frees the buffer, closes a passed descriptor; the reader may be initialised again. */
 void vg_ipc_reader_release(struct vg_ipc_reader *r);
+
+/*
+ * The descriptor the peer passed with SCM_RIGHTS (one at a time: a later one replaces an
+ * unclaimed one, which is closed), handed to the caller, or -1. _drop_fd closes it.
+ */
+int vg_ipc_reader_take_fd(struct vg_ipc_reader *r);
+void vg_ipc_reader_drop_fd(struct vg_ipc_reader *r);
 
 /* Append bytes as if read from the peer. VG_ENOMEM. */
 int vg_ipc_reader_feed(struct vg_ipc_reader *r, const void *data, size_t len)
     __attribute__((warn_unused_result));
 
 /*
- * One read(2) from fd into the reader, never more than the current line may still need.
- * *eof is set when the peer closed its side. Retries EINTR; EAGAIN reads nothing.
- * VG_EIO with errno in the message, VG_ENOMEM.
+ * One recvmsg(2) from fd into the reader, never more than the current line may still need;
+ * a descriptor passed alongside is kept (vg_ipc_reader_take_fd). *eof is set when the peer
+ * closed its side. Retries EINTR; EAGAIN reads nothing. VG_EIO with errno in the message,
+ * VG_ENOMEM.
  */
 int vg_ipc_reader_read(struct vg_ipc_reader *r, int fd, bool *eof)
     __attribute__((warn_unused_result));
@@ -86,6 +113,10 @@ size_t vg_ipc_reader_pending(const struct vg_ipc_reader *r);
  * SIGPIPE). VG_ELIMIT when longer than VG_IPC_MSG_MAX, VG_EIO, VG_ENOMEM.
  */
 int vg_ipc_send(int fd, const json_t *msg) __attribute__((warn_unused_result));
+/* The same with another cap (the daemon's replies: VG_IPC_REPLY_MAX). */
+int vg_ipc_send_max(int fd, const json_t *msg, size_t max) __attribute__((warn_unused_result));
+/* vg_ipc_send with a descriptor passed alongside (SCM_RIGHTS), for "import". */
+int vg_ipc_send_fd(int fd, const json_t *msg, int passed) __attribute__((warn_unused_result));
 
 /*
  * Block until one line arrives on fd and parse it as a JSON object into *out (owned by the
@@ -122,6 +153,8 @@ enum vg_ipc_cmd vg_ipc_request_cmd(const struct vg_ipc_request *r);
 const char *vg_ipc_request_string(const struct vg_ipc_request *r, const char *member);
 /* A decoded base64 member (secret or bytes), or NULL when absent. */
 const struct vg_buf *vg_ipc_request_bytes(const struct vg_ipc_request *r, const char *member);
+/* An object or integer member (borrowed, valid while r lives), or NULL when absent. */
+json_t *vg_ipc_request_json(const struct vg_ipc_request *r, const char *member);
 
 /* Replies and progress messages, as the daemon builds them. NULL when out of memory. */
 json_t *vg_ipc_reply_ok(void);

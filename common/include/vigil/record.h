@@ -9,6 +9,7 @@
 #ifndef VIGIL_RECORD_H
 #define VIGIL_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -34,6 +35,9 @@ int vg_record_check(enum vg_entry_type type, const json_t *body)
  * ("2016" < "2016-10" < "2016-10-06"); unknown last. Returns <0, 0, >0.
  */
 int vg_record_date_cmp(const char *a, const char *b);
+
+/* Whether s is a date "YYYY", "YYYY-MM" or "YYYY-MM-DD" that exists, year 1000-9999. */
+bool vg_record_date_valid(const char *s);
 
 /* One case of an import: its opening body and the bodies of its events, in file order. */
 struct vg_import_case {

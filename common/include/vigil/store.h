@@ -82,6 +82,26 @@ typedef int (*vg_store_draft_fn)(void *ctx, int64_t n, const uint8_t *doc, size_
 int vg_store_foreach_draft(struct vg_store *s, const uint8_t *vault_key, vg_store_draft_fn fn,
 			   void *ctx) __attribute__((warn_unused_result));
 int vg_store_delete_draft(struct vg_store *s, int64_t n) __attribute__((warn_unused_result));
+/* Open draft n into out (a secure buffer; replaced). VG_ENOTFOUND, VG_EAUTH. */
+int vg_store_get_draft(struct vg_store *s, struct vg_buf *out, const uint8_t *vault_key, int64_t n)
+    __attribute__((warn_unused_result));
+
+/* vg_store_foreach for author's entries with a sequence number above after. */
+int vg_store_foreach_after(struct vg_store *s, const uint8_t author[VG_ID_BYTES], uint64_t after,
+			   vg_store_entry_fn fn, void *ctx) __attribute__((warn_unused_result));
+
+/*
+ * The daemon's case index (FORMAT.md 9, "case_index"), one blob sealed under the vault key:
+ * a cache of what the device's own entries and drafts say, so an unlock need not open every
+ * entry. put replaces it; get opens it into out (secure: it is case data), VG_ENOTFOUND,
+ * VG_EAUTH (another vault key); delete drops it. Whoever destroys file keys or rotates the
+ * vault key deletes it too.
+ */
+int vg_store_put_case_index(struct vg_store *s, const uint8_t *vault_key, const uint8_t *data,
+			    size_t len) __attribute__((warn_unused_result));
+int vg_store_get_case_index(struct vg_store *s, struct vg_buf *out, const uint8_t *vault_key)
+    __attribute__((warn_unused_result));
+int vg_store_delete_case_index(struct vg_store *s) __attribute__((warn_unused_result));
 
 /* PRAGMA integrity_check: 0 when "ok", VG_EFORMAT with the first complaint otherwise. */
 int vg_store_check(struct vg_store *s) __attribute__((warn_unused_result));

@@ -44,6 +44,21 @@ int vg_vault_encode(struct vg_buf *out, const struct vg_vault *v)
 int vg_vault_decode(struct vg_vault **out, const uint8_t *payload, size_t len)
     __attribute__((warn_unused_result));
 
+/*
+ * Records of types 5..255 kept in v->extra (FORMAT.md 8): the remote URL, the transport
+ * credential, the pin. get points *val (borrowed, valid until the vault changes) at the
+ * first record of that type; VG_ENOTFOUND when there is none. set replaces every record
+ * of that type with one holding len bytes (0 .. 65535), or removes them when val is NULL.
+ * VG_EINVAL for a type below 5.
+ */
+#define VG_VAULT_REC_REMOTE	5 /* where this device syncs: 1..1024 printable ASCII bytes */
+#define VG_VAULT_REC_CREDENTIAL 6 /* the transport credential from the invitation */
+#define VG_VAULT_REC_PIN	7 /* SHA-256 of the remote's host key or certificate (32) */
+int vg_vault_record_get(const struct vg_vault *v, uint8_t type, const uint8_t **val, size_t *len)
+    __attribute__((warn_unused_result));
+int vg_vault_record_set(struct vg_vault *v, uint8_t type, const uint8_t *val, size_t len)
+    __attribute__((warn_unused_result));
+
 /* Seal to path (atomically, 0600) and open from path. VG_EAUTH for a wrong passphrase. */
 int vg_vault_write(const char *path, int exclusive, const struct vg_vault *v, const char *pass,
 		   size_t passlen) __attribute__((warn_unused_result));

@@ -1,0 +1,353 @@
+/*
+ * Sync through temporary bare repositories: a coordinator publishes the roster, a
+ * monitor's entries reach the coordinator's store verified; an incremental sync fetches
+ * nothing again; a branch rolled back on the remote raises an alarm and changes nothing
+ * trusted; a missing remote is "offline" with entries committed locally; remotes this
+ * version cannot reach are refused; alarms are kept, cleared, and a blocking one stops
+ * the feed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <git2.h>
+#include <sodium.h>
+
+#include "testutil.h"
+#include "vigil/error.h"
+#include "vigil/feed.h"
+#include "vigil/home.h"
+#include "vigil/id.h"
+#include "vigil/repo.h"
+#include "vigil/roster.h"
+#include "vigil/store.h"
+#include "vigil/sync.h"
+#include "vigil/vigil.h"
+
+struct device {
+	char *dir, *repo, *roster, *storepath;
+	struct vg_store *store;
+	struct vg_minisign_sk *sk;
+	struct vg_age_identity *age;
+	uint8_t id[VG_ID_BYTES];
+	uint8_t *vault_key;
+};
+
+static struct {
+	char *dir, *remote;
+	struct vg_minisign_sk *org;
+	struct device coord, mon;
+	struct vg_roster *r1, *r2;
+} W;
+
+static void device_init(struct device *d, const char *name)
+{
+	struct vg_minisign_pk pk;
+
+	d->dir = vgt_path(W.dir, name);
+	assert_int_equal(vg_mkdir_p(d->dir, 0700), 0);
+	d->repo = vgt_path(d->dir, "repo.git");
+	d->roster = vgt_path(d->dir, "roster");
+	d->storepath = vgt_path(d->dir, "store.db");
+	assert_int_equal(vg_store_open(&d->store, d->storepath), 0);
+	assert_int_equal(vg_minisign_sk_generate(&d->sk), 0);
+	assert_int_equal(vg_age_identity_generate(&d->age), 0);
+	vg_minisign_sk_public(&pk, d->sk);
+	vg_id_of_key(d->id, &pk);
+	d->vault_key = sodium_malloc(32);
+	randombytes_buf(d->vault_key, 32);
+}
+
+static void device_free(struct device *d)
+{
+	vg_store_close(d->store);
+	vg_minisign_sk_free(d->sk);
+	vg_age_identity_free(d->age);
+	sodium_free(d->vault_key);
+	free(d->dir);
+	free(d->repo);
+	free(d->roster);
+	free(d->storepath);
+}
+
+static void identity_of(struct vg_identity *id, const struct device *d, const char *name)
+{
+	memset(id, 0, sizeof(*id));
+	snprintf(id->pseudonym, sizeof(id->pseudonym), "%s", name);
+	vg_minisign_sk_public(&id->sign, d->sk);
+	vg_age_identity_recipient(&id->age, d->age);
+}
+
+/* Sign r and write it into dir. */
+static void write_version(const char *dir, struct vg_roster *r)
+{
+	struct vg_buf json = VG_BUF_INIT, sig = VG_BUF_INIT;
+
+	assert_int_equal(vg_roster_sign(&json, &sig, r, W.org), 0);
+	assert_int_equal(vg_roster_dir_write(dir, r->version, json.ptr, json.len,
+					     (const char *)sig.ptr, sig.len, &r->signer),
+			 0);
+	vg_buf_release(&json);
+	vg_buf_release(&sig);
+}
+
+static int setup(void **state)
+{
+	struct vg_age_identity *recovery = NULL;
+	struct vg_age_recipient rr;
+	struct vg_minisign_pk opk;
+	struct vg_identity ci, mi;
+	struct vg_repo *remote = NULL;
+
+	(void)state;
+	assert_int_equal(vg_init(), 0);
+	memset(&W, 0, sizeof(W));
+	W.dir = vgt_tmpdir();
+	W.remote = vgt_path(W.dir, "remote.git");
+	assert_int_equal(vg_repo_open(&remote, W.remote, 1), 0);
+	vg_repo_free(remote);
+	assert_int_equal(vg_minisign_sk_generate(&W.org), 0);
+	vg_minisign_sk_public(&opk, W.org);
+	assert_int_equal(vg_age_identity_generate(&recovery), 0);
+	vg_age_identity_recipient(&rr, recovery);
+	vg_age_identity_free(recovery);
+	device_init(&W.coord, "office");
+	device_init(&W.mon, "nadia");
+	identity_of(&ci, &W.coord, "office");
+	identity_of(&mi, &W.mon, "nadia");
+	assert_int_equal(vg_roster_first(&W.r1, &opk, "Example Watch", &rr, &ci, time(NULL)), 0);
+	write_version(W.coord.roster, W.r1);
+	assert_int_equal(vg_roster_next(&W.r2, W.r1, time(NULL)), 0);
+	assert_int_equal(vg_roster_add(W.r2, &mi, VG_ROLE_MONITOR), 0);
+	write_version(W.coord.roster, W.r2);
+	/* The monitor joined before (vigil join): it holds the same versions. */
+	write_version(W.mon.roster, W.r1);
+	write_version(W.mon.roster, W.r2);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	device_free(&W.coord);
+	device_free(&W.mon);
+	vg_minisign_sk_free(W.org);
+	vg_roster_free(W.r1);
+	vg_roster_free(W.r2);
+	vgt_rmrf(W.dir);
+	free(W.dir);
+	free(W.remote);
+	return 0;
+}
+
+static void append(struct device *d, unsigned n)
+{
+	struct vg_age_recipient rcpts[VG_AGE_RECIPIENTS_MAX];
+	struct vg_feed f;
+	size_t nr;
+
+	assert_int_equal(vg_roster_recipients(rcpts, &nr, W.r2, d->id), 0);
+	assert_int_equal(vg_feed_open(&f, d->store, d->sk, d->vault_key, W.r2->org, 2, rcpts, nr,
+				      W.r2->policy.bucket),
+			 0);
+	for (unsigned i = 0; i < n; i++) {
+		struct vg_entry_content c;
+		memset(&c, 0, sizeof(c));
+		c.type = VG_ENTRY_OPEN;
+		randombytes_buf(c.case_id, sizeof(c.case_id));
+		c.body = json_pack("{s:{s:s,s:s}}", "person", "name", "A. Person", "country", "X");
+		assert_int_equal(vg_feed_append(&f, NULL, &c), 0);
+		json_decref(c.body);
+	}
+	vg_feed_release(&f);
+}
+
+static int sync_dev(struct vg_sync_report *rep, struct device *d, const char *remote)
+{
+	struct vg_sync_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.repo = d->repo;
+	o.remote = remote;
+	o.roster_dir = d->roster;
+	o.store = d->store;
+	memcpy(o.self, d->id, VG_ID_BYTES);
+	return vg_sync_run(rep, &o);
+}
+
+static uint64_t accepted(struct device *d, const struct device *author)
+{
+	uint64_t n = 0;
+
+	assert_int_equal(vg_store_count(d->store, &n, author->id, VG_STATE_ACCEPTED), 0);
+	return n;
+}
+
+static void test_roundtrip(void **state)
+{
+	struct vg_sync_report rep;
+	uint64_t pending, delivered;
+
+	(void)state;
+	/* The coordinator publishes the roster branch. */
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(rep.roster_pushed, 2);
+	assert_int_equal(rep.alarms, 0);
+	append(&W.mon, 3);
+	assert_int_equal(vg_sync_counts(W.mon.store, W.mon.id, &pending, &delivered), 0);
+	assert_true(pending == 3 && delivered == 0);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.committed, 3);
+	assert_int_equal(rep.pushed, 3);
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(vg_sync_counts(W.mon.store, W.mon.id, &pending, &delivered), 0);
+	assert_true(pending == 0 && delivered == 3);
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(rep.fetched, 3);
+	assert_int_equal(rep.accepted, 3);
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(accepted(&W.coord, &W.mon), 3);
+	/* Incremental: nothing moved, nothing fetched. */
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(rep.fetched, 0);
+	assert_int_equal(rep.branches, 0);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.pushed, 0);
+}
+
+/* The remote's branch of the monitor, moved to its first parent. */
+static void roll_back(void)
+{
+	git_repository *g = NULL;
+	git_reference *ref = NULL, *nref = NULL;
+	git_commit *c = NULL;
+	char name[VG_REPO_BRANCH_MAX];
+
+	vg_repo_member_ref(name, W.mon.id);
+	assert_int_equal(git_repository_open_bare(&g, W.remote), 0);
+	assert_int_equal(git_reference_lookup(&ref, g, name), 0);
+	assert_int_equal(git_commit_lookup(&c, g, git_reference_target(ref)), 0);
+	assert_int_equal(git_reference_set_target(&nref, ref, git_commit_parent_id(c, 0), "test"),
+			 0);
+	git_reference_free(nref);
+	git_reference_free(ref);
+	git_commit_free(c);
+	git_repository_free(g);
+}
+
+struct seen {
+	int rollback;
+};
+
+static int count_alarm(void *ctx, const char *kind, const char *subject, const char *message,
+		       bool blocking, int64_t count)
+{
+	struct seen *s = ctx;
+
+	(void)subject;
+	(void)count;
+	assert_false(blocking);
+	assert_non_null(strstr(message, "moved backwards"));
+	if (strcmp(kind, "rollback") == 0)
+		s->rollback++;
+	return 0;
+}
+
+static void test_rollback(void **state)
+{
+	struct vg_sync_report rep;
+	struct seen seen = {0};
+	bool blocked;
+	size_t n;
+
+	(void)state;
+	append(&W.mon, 1);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(accepted(&W.coord, &W.mon), 4);
+	roll_back();
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(rep.alarms, 1);
+	assert_int_equal(rep.fetched, 0);
+	assert_int_equal(accepted(&W.coord, &W.mon), 4);
+	assert_int_equal(vg_sync_alarm_foreach(W.coord.store, count_alarm, &seen), 0);
+	assert_int_equal(seen.rollback, 1);
+	assert_int_equal(vg_sync_blocked(W.coord.store, &blocked, NULL, 0), 0);
+	assert_false(blocked);
+	/* The monitor repairs its branch (a fast-forward from the rolled-back head). */
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(vg_sync_alarm_clear(W.coord.store, NULL, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(rep.alarms, 0);
+}
+
+static void test_offline(void **state)
+{
+	struct vg_sync_report rep;
+	char *missing = vgt_path(W.dir, "no-such-stick.git");
+	uint64_t pending, delivered;
+
+	(void)state;
+	append(&W.mon, 2);
+	assert_int_equal(sync_dev(&rep, &W.mon, missing), VG_ENOTFOUND);
+	assert_non_null(strstr(vg_error_last(), "offline"));
+	assert_int_equal(rep.committed, 2);
+	assert_int_equal(vg_sync_counts(W.mon.store, W.mon.id, &pending, &delivered), 0);
+	assert_int_equal(pending, 2);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.committed, 0);
+	assert_int_equal(rep.pushed, 2);
+	free(missing);
+}
+
+static void test_remote_check(void **state)
+{
+	(void)state;
+	assert_int_equal(vg_sync_remote_check("/media/usb/vigil.git"), 0);
+	assert_int_equal(vg_sync_remote_check("file:///media/usb/vigil.git"), 0);
+	assert_int_equal(vg_sync_remote_check("relative/path"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("/with space"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check(""), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("ssh://host/repo.git"), VG_EUNSUPPORTED);
+	assert_int_equal(vg_sync_remote_check("https://host/repo.git"), VG_EUNSUPPORTED);
+}
+
+static void test_blocking_alarm(void **state)
+{
+	struct vg_age_recipient rcpts[VG_AGE_RECIPIENTS_MAX];
+	struct vg_feed f;
+	size_t nr, n;
+	bool blocked;
+	char why[VG_SYNC_ALARM_MAX];
+
+	(void)state;
+	assert_int_equal(
+	    vg_sync_alarm_raise(W.mon.store, "clone", "own-branch", true, "copy %d", 1), 0);
+	assert_int_equal(
+	    vg_sync_alarm_raise(W.mon.store, "clone", "own-branch", true, "copy %d", 2), 0);
+	assert_int_equal(vg_sync_blocked(W.mon.store, &blocked, why, sizeof(why)), 0);
+	assert_true(blocked);
+	assert_string_equal(why, "copy 2");
+	assert_int_equal(vg_roster_recipients(rcpts, &nr, W.r2, W.mon.id), 0);
+	assert_int_equal(vg_feed_open(&f, W.mon.store, W.mon.sk, W.mon.vault_key, W.r2->org, 2,
+				      rcpts, nr, W.r2->policy.bucket),
+			 VG_EFORK);
+	vg_feed_release(&f);
+	assert_int_equal(vg_sync_alarm_clear(W.mon.store, "clone", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(vg_sync_blocked(W.mon.store, &blocked, NULL, 0), 0);
+	assert_false(blocked);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_remote_check),   cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_rollback),	   cmocka_unit_test(test_offline),
+	    cmocka_unit_test(test_blocking_alarm),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
