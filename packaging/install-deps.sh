@@ -8,7 +8,7 @@ packages=(
 	build-essential cmake pkg-config
 	libsodium-dev libgit2-dev libsqlite3-dev libjansson-dev libinih-dev zlib1g-dev
 	# tests
-	libcmocka-dev age minisign git jq strace util-linux bsdutils coreutils
+	libcmocka-dev age minisign git jq strace util-linux bsdutils coreutils sqlite3
 	# daemon tests: raw socket requests, systemd's socket-activation tester
 	socat systemd
 	# the Debian package and its checks (CPack's shlibdeps, man -l, completion)
