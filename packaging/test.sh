@@ -4,9 +4,10 @@
 # and UndefinedBehaviorSanitizer, then replays every fuzz corpus under libFuzzer and fuzzes
 # each parser for its share of the budget, and finally builds the Debian package and
 # checks it (installed into a scratch root; with CI=true as root, also installed with
-# dpkg, used and removed). Exits non-zero when anything fails.
+# dpkg, used and removed), and runs the end-to-end demo, which checks its own results.
+# Exits non-zero when anything fails.
 #
-#   packaging/test.sh [--no-sanitize] [--no-fuzz] [--no-package]
+#   packaging/test.sh [--no-sanitize] [--no-fuzz] [--no-package] [--no-demo]
 #   VIGIL_FUZZ_SECONDS=N   total fuzzing budget in seconds (default 300)
 set -euo pipefail
 
@@ -15,13 +16,15 @@ cd "$top"
 sanitize=1
 fuzz=1
 package=1
+demo=1
 for a in "$@"; do
 	case $a in
 	--no-sanitize) sanitize=0 ;;
 	--no-fuzz) fuzz=0 ;;
 	--no-package) package=0 ;;
+	--no-demo) demo=0 ;;
 	-h | --help)
-		sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -87,6 +90,16 @@ if [ $package -eq 1 ]; then
 	[ "${CI:-}" = true ] && [ "$(id -u)" -eq 0 ] && dpkg_check=(--dpkg)
 	if deb=$(bash packaging/deb.sh "$top/build-deb") &&
 		bash packaging/check-package.sh "${dpkg_check[@]}" "$deb"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		status=1
+	fi
+fi
+
+if [ $demo -eq 1 ]; then
+	echo "==> demo: packaging/demo.sh"
+	if bash packaging/demo.sh; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))
