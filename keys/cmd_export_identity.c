@@ -7,6 +7,7 @@
 #include "vigil/age.h"
 #include "vigil/age_scrypt.h"
 #include "vigil/error.h"
+#include "vigil/panic.h"
 #include "vigil/vault.h"
 
 static int run(struct vg_keys *k, int argc, char **argv)
@@ -32,6 +33,16 @@ static int run(struct vg_keys *k, int argc, char **argv)
 	if ((rc = vg_keys_passphrase(&vpass, k, "Passphrase of this device's vault: ", NULL)) < 0)
 		goto fail;
 	rc = vg_vault_read(&v, path, (const char *)vpass.ptr, vpass.len);
+	if (rc == VG_EDURESS) {
+		/* Answered as a wrong passphrase; then the keys go, as with vigil panic. */
+		struct vg_panic_report pr;
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", vg_error_last());
+		if (vg_panic(&pr, &k->home) < 0) {
+			/* Nothing to tell: the answer stays a wrong passphrase's. */
+		}
+		rc = vg_error_set(VG_EAUTH, "%s", msg);
+	}
 	if (rc == VG_ENOTFOUND)
 		rc = vg_error_set(VG_ENOTFOUND, "no vault in '%s': run 'vigil init' first",
 				  k->home.data);

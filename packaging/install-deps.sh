@@ -11,6 +11,8 @@ packages=(
 	libcmocka-dev age minisign git jq strace util-linux bsdutils coreutils sqlite3
 	# daemon tests: raw socket requests, systemd's socket-activation tester
 	socat systemd
+	# the HTML report in a headless browser (tests/cli/report_html.sh)
+	chromium
 	# the Debian package and its checks (CPack's shlibdeps, man -l, completion)
 	dpkg-dev file man-db groff-base bash-completion
 	# fuzzing (libFuzzer ships in clang's runtime package)

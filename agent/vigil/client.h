@@ -104,6 +104,7 @@ extern const struct vg_command vg_cmd_case, vg_cmd_import;
 extern const struct vg_command *const vg_cmd_case_subs[];
 /* Works without the daemon. */
 extern const struct vg_command vg_cmd_panic;
+extern const struct vg_command vg_cmd_duress;
 
 /*
  * Parse a subcommand's own options: --help was handled by main. Every argument in argv

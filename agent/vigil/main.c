@@ -6,14 +6,16 @@
 #include <string.h>
 
 #include "client.h"
+#include "coord.h"
 #include "vigil/error.h"
 #include "vigil/harden.h"
 #include "vigil/vigil.h"
 
 static const struct vg_command *const commands[] = {
-    &vg_cmd_init,   &vg_cmd_id,	      &vg_cmd_unlock, &vg_cmd_lock,  &vg_cmd_status,
-    &vg_cmd_passwd, &vg_cmd_shutdown, &vg_cmd_panic,  &vg_cmd_case,  &vg_cmd_import,
-    &vg_cmd_remote, &vg_cmd_sync,     &vg_cmd_join,   &vg_cmd_alarm,
+    &vg_cmd_init,   &vg_cmd_id,	      &vg_cmd_unlock, &vg_cmd_lock,   &vg_cmd_status,
+    &vg_cmd_passwd, &vg_cmd_shutdown, &vg_cmd_panic,  &vg_cmd_case,   &vg_cmd_import,
+    &vg_cmd_remote, &vg_cmd_sync,     &vg_cmd_join,   &vg_cmd_alarm,  &vg_cmd_duress,
+    &vg_cmd_cases,  &vg_cmd_link,     &vg_cmd_unlink, &vg_cmd_report, &vg_cmd_export,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

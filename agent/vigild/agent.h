@@ -15,6 +15,8 @@
 #include <jansson.h>
 
 #include "vigil/config.h"
+#include "vigil/entry.h"
+#include "vigil/id.h"
 #include "vigil/home.h"
 #include "vigil/ipc.h"
 #include "vigil/vault.h"
@@ -60,9 +62,11 @@ struct vg_agent {
 	uint64_t last_use;	      /* ms, when the keys were last unlocked or used */
 	struct vg_store *store;	      /* <data>/store.db, opened on first use */
 	struct vg_agent_cases *cases; /* the case index while unlocked (cases.c) */
+	struct vg_agent_coord *coord; /* a coordinator's merged index while unlocked (coord.c) */
 	struct vg_agent_conn *conns[VG_AGENT_CONNS_MAX];
 	size_t nconns;
 	bool stop;
+	bool duress; /* the duress passphrase was given: wipe once the reply is sent */
 };
 
 /* Milliseconds on CLOCK_BOOTTIME, which keeps counting while the machine sleeps. */
@@ -134,6 +138,31 @@ int vg_agent_case_list(struct vg_agent *a, struct vg_agent_conn *c,
 		       const struct vg_ipc_request *req, json_t *reply, const char **code);
 int vg_agent_import(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_ipc_request *req,
 		    json_t *reply, const char **code);
+struct vg_roster_set;
+/* The home's verified roster versions; *out NULL when the home holds none (not joined). */
+int vg_agent_roster_load(struct vg_agent *a, struct vg_roster_set **out)
+    __attribute__((warn_unused_result));
+/*
+ * Append count entries of type with the same body (checked here) to case_id in this
+ * device's feed, in one transaction (durable on return), and add them to the case index.
+ * ids_out receives their ids. A device that has not joined is refused (no drafts).
+ */
+int vg_agent_case_append(struct vg_agent *a, struct vg_agent_conn *c, enum vg_entry_type type,
+			 const uint8_t case_id[VG_CASE_ID_BYTES], json_t *body, size_t count,
+			 uint8_t (*ids_out)[VG_ID_BYTES]) __attribute__((warn_unused_result));
+
+/* coord.c: a coordinator's merged view of every monitor's cases, links, export. */
+struct vg_agent_coord;
+/* Forget the merged index (wiped); called with vg_agent_cases_drop. */
+void vg_agent_coord_drop(struct vg_agent *a);
+int vg_agent_cases(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_ipc_request *req,
+		   json_t *reply, const char **code);
+int vg_agent_duplicates(struct vg_agent *a, struct vg_agent_conn *c,
+			const struct vg_ipc_request *req, json_t *reply, const char **code);
+int vg_agent_link(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_ipc_request *req,
+		  json_t *reply, const char **code);
+int vg_agent_export(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_ipc_request *req,
+		    json_t *reply, const char **code);
 
 /* sync.c: remote, join, sync, publish, alarms; the sync members of "status". */
 int vg_agent_sync_status(struct vg_agent *a, json_t *reply) __attribute__((warn_unused_result));
@@ -149,5 +178,21 @@ int vg_agent_publish(struct vg_agent *a, struct vg_agent_conn *c, const struct v
 		     json_t *reply, const char **code);
 int vg_agent_alarm_clear(struct vg_agent *a, struct vg_agent_conn *c,
 			 const struct vg_ipc_request *req, json_t *reply, const char **code);
+
+/* duress.c: every passphrase check; the duress passphrase and what it does. */
+/*
+ * vg_vault_read of the home's vault with a message for a missing one; the duress
+ * passphrase comes back as VG_EAUTH with a wrong passphrase's message, and sets
+ * a->duress: the request's handler answers as for a wrong passphrase, then the server
+ * calls vg_agent_duress_wipe.
+ */
+int vg_agent_vault_read(struct vg_agent *a, struct vg_vault **out, const uint8_t *pass,
+			size_t passlen) __attribute__((warn_unused_result));
+/* Destroy the keys as vigil panic does (the daemon itself spared), then stop. */
+void vg_agent_duress_wipe(struct vg_agent *a);
+int vg_agent_duress_set(struct vg_agent *a, struct vg_agent_conn *c,
+			const struct vg_ipc_request *req, json_t *reply, const char **code);
+int vg_agent_duress_clear(struct vg_agent *a, struct vg_agent_conn *c,
+			  const struct vg_ipc_request *req, json_t *reply, const char **code);
 
 #endif

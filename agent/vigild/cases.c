@@ -206,7 +206,7 @@ int vg_agent_store(struct vg_agent *a)
 }
 
 /* The home's verified roster versions; *out NULL when the home has none (not joined). */
-static int load_roster(struct vg_agent *a, struct vg_roster_set **out)
+int vg_agent_roster_load(struct vg_agent *a, struct vg_roster_set **out)
 {
 	struct vg_minisign_pk org;
 	char dir[PATH_MAX];
@@ -534,6 +534,7 @@ done:
 
 void vg_agent_cases_drop(struct vg_agent *a, bool save)
 {
+	vg_agent_coord_drop(a); /* the coordinator's merged index goes with it */
 	if (a->cases == NULL)
 		return;
 	if (save && a->cases->dirty && a->vault != NULL && a->store != NULL && index_save(a) < 0)
@@ -566,7 +567,7 @@ static int cases_ready(struct vg_agent *a, struct vg_agent_conn *c)
 	rd.a = a;
 	rd.conn = c;
 	rd.ix = ix;
-	if ((rc = load_roster(a, &rd.roster)) < 0)
+	if ((rc = vg_agent_roster_load(a, &rd.roster)) < 0)
 		goto done;
 	cached = index_load(a, ix);
 	{
@@ -743,7 +744,7 @@ static int sink_open(struct sink *s, struct vg_agent *a)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if ((rc = load_roster(a, &s->roster)) < 0 || s->roster == NULL)
+	if ((rc = vg_agent_roster_load(a, &s->roster)) < 0 || s->roster == NULL)
 		return rc;
 	cur = vg_roster_set_current(s->roster);
 	memset(&meta, 0, sizeof(meta));
@@ -912,6 +913,57 @@ done:
 	return rc;
 }
 
+int vg_agent_case_append(struct vg_agent *a, struct vg_agent_conn *c, enum vg_entry_type type,
+			 const uint8_t case_id[VG_CASE_ID_BYTES], json_t *body, size_t count,
+			 uint8_t (*ids_out)[VG_ID_BYTES])
+{
+	struct sink sink;
+	struct vg_case_item item;
+	uint64_t order = 0;
+	struct rec *r = NULL;
+	int rc;
+
+	memset(&sink, 0, sizeof(sink));
+	memset(&item, 0, sizeof(item));
+	if ((rc = cases_ready(a, c)) < 0 || (rc = vg_record_check(type, body)) < 0 ||
+	    (rc = sink_open(&sink, a)) < 0)
+		goto done;
+	if (sink.roster == NULL) {
+		rc = vg_error_set(VG_EUNSUPPORTED, "this device has not joined an organisation");
+		goto done;
+	}
+	/* Every entry and its wrapped file key in one transaction: durable at commit. */
+	if ((rc = vg_store_begin(a->store)) < 0)
+		goto done;
+	for (size_t i = 0; i < count; i++)
+		if ((rc = sink_append(&sink, a, ids_out[i], &order, type, case_id, body)) < 0)
+			break;
+	if (rc < 0 || (rc = vg_store_commit(a->store)) < 0) {
+		vg_store_rollback(a->store);
+		goto done;
+	}
+	/* Saved. The device's own index follows; a failure here only costs a rebuild. */
+	for (size_t i = 0; i < count && a->cases != NULL; i++) {
+		if (vg_case_item_init(&item, ids_out[i], order - count + 1 + i, type, false, body,
+				      false) < 0 ||
+		    add_rec(&r, a->cases, case_id) < 0 || rec_add(r, &item) < 0) {
+			vg_agent_log("case index dropped: %s", vg_error_last());
+			vg_case_item_release(&item);
+			vg_agent_cases_drop(a, false);
+			break;
+		}
+		a->cases->nentries++;
+		a->cases->head_seq = order - count + 1 + i;
+		memcpy(a->cases->head_id, ids_out[i], VG_ID_BYTES);
+		a->cases->dirty = true;
+	}
+	vg_agent_touch(a);
+done:
+	vg_case_item_release(&item);
+	sink_release(&sink);
+	return rc;
+}
+
 /* ---- show ---- */
 
 /* Read the body of item it back (an entry through its file key, or a draft). */
@@ -969,7 +1021,7 @@ int vg_agent_case_show(struct vg_agent *a, struct vg_agent_conn *c,
 	if (first > st->nevents)
 		first = st->nevents;
 	rd.a = a;
-	if ((rc = load_roster(a, &rd.roster)) < 0)
+	if ((rc = vg_agent_roster_load(a, &rd.roster)) < 0)
 		goto done;
 	if ((rd.fk = sodium_malloc(32)) == NULL) {
 		rc = vg_error_set(VG_ENOMEM, "cannot allocate guarded memory");

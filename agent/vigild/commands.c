@@ -159,11 +159,7 @@ static int do_passwd(struct vg_agent *a, struct vg_agent_conn *c, const struct v
 	(void)reply;
 	(void)code;
 	progress(c, "checking the current passphrase");
-	rc = vg_vault_read(&v, a->vault_path, (const char *)old->ptr, old->len);
-	if (rc == VG_ENOTFOUND)
-		return vg_error_set(VG_ENOTFOUND, "no vault in '%s': run 'vigil init' first",
-				    a->home.data);
-	if (rc < 0)
+	if ((rc = vg_agent_vault_read(a, &v, old->ptr, old->len)) < 0)
 		return rc;
 	progress(c, "sealing the vault under the new passphrase");
 	/* The whole payload as read, records of later versions included; atomic rename. */
@@ -231,6 +227,8 @@ static const struct {
     {VG_IPC_JOIN, vg_agent_join, false},
     {VG_IPC_PUBLISH, vg_agent_publish, false},
     {VG_IPC_ALARM_CLEAR, vg_agent_alarm_clear, false},
+    {VG_IPC_DURESS_SET, vg_agent_duress_set, false},
+    {VG_IPC_DURESS_CLEAR, vg_agent_duress_clear, false},
     {VG_IPC_CASE_NEW, vg_agent_case_write, false},
     {VG_IPC_CASE_EVENT, vg_agent_case_write, false},
     {VG_IPC_CASE_CORRECT, vg_agent_case_write, false},
@@ -238,6 +236,11 @@ static const struct {
     {VG_IPC_CASE_SHOW, vg_agent_case_show, false},
     {VG_IPC_CASE_LIST, vg_agent_case_list, false},
     {VG_IPC_IMPORT, vg_agent_import, false},
+    {VG_IPC_CASES, vg_agent_cases, false},
+    {VG_IPC_DUPLICATES, vg_agent_duplicates, false},
+    {VG_IPC_LINK, vg_agent_link, false},
+    {VG_IPC_UNLINK, vg_agent_link, false},
+    {VG_IPC_EXPORT, vg_agent_export, false},
 };
 
 static const char *code_of(int rc)
@@ -302,5 +305,8 @@ int vg_agent_handle(struct vg_agent *a, struct vg_agent_conn *c, const char *lin
 	vg_ipc_request_free(req);
 	if (vg_agent_send(c, reply) < 0)
 		vg_agent_log("cannot reply: %s", vg_error_last());
+	/* Answered as a wrong passphrase; only now, the keys go. */
+	if (a->duress)
+		vg_agent_duress_wipe(a);
 	return 0;
 }

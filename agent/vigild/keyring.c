@@ -67,11 +67,7 @@ int vg_agent_unlock(struct vg_agent *a, const uint8_t *pass, size_t passlen)
 	long before = vg_agent_vmlck();
 	int rc;
 
-	rc = vg_vault_read(&v, a->vault_path, (const char *)pass, passlen);
-	if (rc == VG_ENOTFOUND)
-		return vg_error_set(VG_ENOTFOUND, "no vault in '%s': run 'vigil init' first",
-				    a->home.data);
-	if (rc < 0)
+	if ((rc = vg_agent_vault_read(a, &v, pass, passlen)) < 0)
 		return rc;
 	if (a->vault != NULL && same_identity(a->vault, v)) {
 		vg_vault_free(v);

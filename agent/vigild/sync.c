@@ -219,12 +219,7 @@ static int reseal(struct vg_agent *a, struct vg_vault *v, const struct vg_buf *p
 
 static int read_vault(struct vg_agent *a, struct vg_vault **v, const struct vg_buf *pass)
 {
-	int rc = vg_vault_read(v, a->vault_path, (const char *)pass->ptr, pass->len);
-
-	if (rc == VG_ENOTFOUND)
-		return vg_error_set(VG_ENOTFOUND, "no vault in '%s': run 'vigil init' first",
-				    a->home.data);
-	return rc;
+	return vg_agent_vault_read(a, v, pass->ptr, pass->len);
 }
 
 int vg_agent_remote_set(struct vg_agent *a, struct vg_agent_conn *c,

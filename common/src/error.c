@@ -60,6 +60,8 @@ const char *vg_error_name(int code)
 		return "fork";
 	case VG_EEXPIRED:
 		return "expired";
+	case VG_EDURESS:
+		return "wrong passphrase";
 	default:
 		return "error";
 	}

@@ -82,6 +82,16 @@ static const struct command commands[] = {
      {{"invitation", M_STRING, 60000, true}, {"passphrase", M_SECRET, VG_IPC_SECRET_MAX, true}}},
     {"publish", VG_IPC_PUBLISH, {{0}}},
     {"alarm_clear", VG_IPC_ALARM_CLEAR, {{"kind", M_STRING, 32, false}}},
+    {"cases", VG_IPC_CASES, {{"from", M_UINT, 0, false}}},
+    {"duplicates", VG_IPC_DUPLICATES, {{0}}},
+    {"link", VG_IPC_LINK, {{"case", M_STRING, 32, true}, {"other", M_STRING, 32, true}}},
+    {"unlink", VG_IPC_UNLINK, {{"case", M_STRING, 32, true}, {"other", M_STRING, 32, true}}},
+    {"export", VG_IPC_EXPORT, {{"from", M_UINT, 0, false}}},
+    {"duress_set",
+     VG_IPC_DURESS_SET,
+     {{"passphrase", M_SECRET, VG_IPC_SECRET_MAX, true},
+      {"duress", M_SECRET, VG_IPC_SECRET_MAX, true}}},
+    {"duress_clear", VG_IPC_DURESS_CLEAR, {{"passphrase", M_SECRET, VG_IPC_SECRET_MAX, true}}},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

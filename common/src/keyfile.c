@@ -177,8 +177,17 @@ static void kf_slot_ad(uint8_t ad[KF_HEADER_LEN + 1], const uint8_t *header, uns
 	ad[KF_HEADER_LEN] = (uint8_t)i;
 }
 
-int vg_keyfile_seal(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
-		    const uint8_t *payload, size_t len, const char *pass, size_t passlen)
+int vg_keyfile_derive(uint8_t salt_out[16], uint8_t *key_out, const char *pass, size_t passlen)
+{
+	if ((pass == NULL && passlen > 0) || passlen > crypto_pwhash_passwd_max())
+		return vg_error_set(VG_EINVAL, "cannot derive a slot key: bad passphrase argument");
+	randombytes_buf(salt_out, KF_SALT_LEN);
+	return kf_derive(key_out, pass, passlen, salt_out, KF_PROFILE_OPS, KF_PROFILE_MEM_KIB);
+}
+
+int vg_keyfile_seal_keyed(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
+			  const uint8_t *payload, size_t len, const char *pass, size_t passlen,
+			  unsigned keyed_slot, const uint8_t salt[16], const uint8_t key[32])
 {
 	struct kf_secrets *s = NULL;
 	size_t start = out != NULL ? out->len : 0, total;
@@ -199,6 +208,9 @@ int vg_keyfile_seal(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslo
 				    len, VG_KEYFILE_PAYLOAD_MAX);
 	if ((pass == NULL && passlen > 0) || passlen > crypto_pwhash_passwd_max())
 		return vg_error_set(VG_EINVAL, "cannot seal key file: bad passphrase argument");
+	if (keyed_slot >= nslots || (keyed_slot > 0 && (salt == NULL || key == NULL)))
+		return vg_error_set(VG_EINVAL, "cannot seal key file: bad keyed slot %u",
+				    keyed_slot);
 
 	total = KF_FILE_LEN(nslots, len);
 	if ((rc = vg_buf_grow(out, total)) < 0)
@@ -226,6 +238,11 @@ int vg_keyfile_seal(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslo
 				       KF_PROFILE_MEM_KIB);
 			if (rc < 0)
 				goto done;
+		} else if (i == keyed_slot) {
+			/* A duress slot: a random value under the key its passphrase derives. */
+			memcpy(slot, salt, KF_SALT_LEN);
+			memcpy(s->derived, key, sizeof(s->derived));
+			randombytes_buf(s->value, sizeof(s->value));
 		} else {
 			/*
 			 * A decoy: a random value under a random key. It looks like a slot
@@ -251,6 +268,12 @@ done:
 	if (rc < 0 && out->ptr != NULL)
 		sodium_memzero(out->ptr + start, out->cap - start); /* no half-written file */
 	return rc;
+}
+
+int vg_keyfile_seal(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
+		    const uint8_t *payload, size_t len, const char *pass, size_t passlen)
+{
+	return vg_keyfile_seal_keyed(out, kind, nslots, payload, len, pass, passlen, 0, NULL, NULL);
 }
 
 /*
@@ -323,7 +346,7 @@ static int kf_open(struct vg_buf *payload_out, unsigned *slot_out, enum vg_keyfi
 	unsigned n = 0, i;
 	size_t plen = 0;
 	uint32_t ops, mem;
-	int rc, match = -1, unwrapped = 0;
+	int rc, match = -1, unwrapped = -1;
 
 	if (payload_out == NULL || (f == NULL && len > 0) || (pass == NULL && passlen > 0))
 		return vg_error_set(VG_EINVAL, "cannot open key file: bad argument");
@@ -351,7 +374,8 @@ static int kf_open(struct vg_buf *payload_out, unsigned *slot_out, enum vg_keyfi
 		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 			s->value, NULL, NULL, slot + KF_SALT_LEN + KF_NONCE_LEN, KF_WRAPPED, ad,
 			sizeof(ad), slot + KF_SALT_LEN, s->derived) == 0) {
-			unwrapped = 1;
+			if (unwrapped < 0)
+				unwrapped = (int)i;
 			/* A value that does not open the payload is not the master key. */
 			if (match < 0 && crypto_aead_xchacha20poly1305_ietf_decrypt(
 					     plain.ptr, NULL, NULL, f + KF_PREFIX_LEN(n),
@@ -366,12 +390,19 @@ static int kf_open(struct vg_buf *payload_out, unsigned *slot_out, enum vg_keyfi
 		sodium_memzero(s->value, sizeof(s->value));
 	}
 	if (match < 0) {
-		if (unwrapped)
+		/*
+		 * Only slot 0 ever wraps the master key: another slot that unwraps is a duress
+		 * slot. Its message is a wrong passphrase's, word for word.
+		 */
+		int code = unwrapped > 0 ? VG_EDURESS : VG_EAUTH;
+		if (unwrapped == 0)
 			rc = kf_fail(VG_EAUTH, path, "was modified");
 		else if (path != NULL)
-			rc = vg_error_set(VG_EAUTH, "wrong passphrase for key file '%s'", path);
+			rc = vg_error_set(code, "wrong passphrase for key file '%s'", path);
 		else
-			rc = vg_error_set(VG_EAUTH, "wrong passphrase");
+			rc = vg_error_set(code, "wrong passphrase");
+		if (unwrapped > 0 && slot_out != NULL)
+			*slot_out = (unsigned)unwrapped;
 		goto done;
 	}
 	if ((rc = vg_buf_put(payload_out, plain.ptr, plain.len)) < 0)

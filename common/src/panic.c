@@ -83,7 +83,8 @@ static bool kill_daemon(const struct vg_home *h)
 		return false;
 	buf[n] = '\0';
 	pid = strtol(buf, NULL, 10);
-	if (pid <= 1 || pid > INT_MAX || !is_our_vigild((pid_t)pid))
+	/* The daemon itself panics after a duress passphrase: it is stopping anyway. */
+	if (pid <= 1 || pid > INT_MAX || pid == (long)getpid() || !is_our_vigild((pid_t)pid))
 		return false;
 	if (kill((pid_t)pid, SIGKILL) < 0)
 		return false;

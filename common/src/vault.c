@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "vigil/error.h"
+#include "vigil/fs.h"
 #include "vigil/id.h"
 #include "vigil/keyfile.h"
 #include "vigil/vault.h"
@@ -65,12 +66,39 @@ int vg_vault_generate(struct vg_vault **out, const char *pseudonym)
 		vg_pseudonym_random(v->pseudonym);
 	randombytes_buf(v->key, VG_VAULT_KEY_BYTES);
 	if ((rc = vg_minisign_sk_generate(&v->sign)) < 0 ||
-	    (rc = vg_age_identity_generate(&v->age)) < 0) {
+	    (rc = vg_age_identity_generate(&v->age)) < 0 || (rc = vg_vault_duress_clear(v)) < 0) {
 		vg_vault_free(v);
 		return rc;
 	}
 	*out = v;
 	return 0;
+}
+
+int vg_vault_duress_set(struct vg_vault *v, const char *pass, size_t passlen)
+{
+	uint8_t *rec = sodium_malloc(VG_VAULT_DURESS_BYTES);
+	int rc;
+
+	if (rec == NULL)
+		return vg_error_set(VG_ENOMEM, "cannot allocate secure memory");
+	if ((rc = vg_keyfile_derive(rec, rec + 16, pass, passlen)) == 0)
+		rc = vg_vault_record_set(v, VG_VAULT_REC_DURESS, rec, VG_VAULT_DURESS_BYTES);
+	sodium_free(rec); /* wipes */
+	return rc;
+}
+
+int vg_vault_duress_clear(struct vg_vault *v)
+{
+	uint8_t *rec = sodium_malloc(VG_VAULT_DURESS_BYTES);
+	int rc;
+
+	if (rec == NULL)
+		return vg_error_set(VG_ENOMEM, "cannot allocate secure memory");
+	/* A random salt and key: what a duress passphrase nobody knows would give. */
+	randombytes_buf(rec, VG_VAULT_DURESS_BYTES);
+	rc = vg_vault_record_set(v, VG_VAULT_REC_DURESS, rec, VG_VAULT_DURESS_BYTES);
+	sodium_free(rec);
+	return rc;
 }
 
 void vg_vault_identity(struct vg_identity *out, const struct vg_vault *v)
@@ -203,13 +231,27 @@ done:
 int vg_vault_write(const char *path, int exclusive, const struct vg_vault *v, const char *pass,
 		   size_t passlen)
 {
-	struct vg_buf payload = VG_BUF_INIT_SECURE;
-	int rc = vg_vault_encode(&payload, v);
+	struct vg_buf payload = VG_BUF_INIT_SECURE, file = VG_BUF_INIT;
+	const uint8_t *duress = NULL;
+	uint8_t *random_slot = NULL;
+	size_t dlen = 0;
+	int rc;
 
-	if (rc == 0)
-		rc = vg_keyfile_write(path, exclusive, VG_KEYFILE_VAULT, VG_VAULT_SLOTS,
-				      payload.ptr, payload.len, pass, passlen);
+	/* Slot 1 is the duress slot, keyed from record 8; a random one when there is none. */
+	if (vg_vault_record_get(v, VG_VAULT_REC_DURESS, &duress, &dlen) < 0 ||
+	    dlen != VG_VAULT_DURESS_BYTES) {
+		if ((random_slot = sodium_malloc(VG_VAULT_DURESS_BYTES)) == NULL)
+			return vg_error_set(VG_ENOMEM, "cannot allocate secure memory");
+		randombytes_buf(random_slot, VG_VAULT_DURESS_BYTES);
+		duress = random_slot;
+	}
+	if ((rc = vg_vault_encode(&payload, v)) == 0 &&
+	    (rc = vg_keyfile_seal_keyed(&file, VG_KEYFILE_VAULT, VG_VAULT_SLOTS, payload.ptr,
+					payload.len, pass, passlen, 1, duress, duress + 16)) == 0)
+		rc = vg_fs_write_atomic(path, file.ptr, file.len, 0600, exclusive);
 	vg_buf_release(&payload);
+	vg_buf_release(&file);
+	sodium_free(random_slot);
 	return rc;
 }
 

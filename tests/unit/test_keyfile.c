@@ -34,13 +34,15 @@
 #endif
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
-#define vg_keyfile_profile normal_keyfile_profile
-#define vg_keyfile_floor   normal_keyfile_floor
-#define vg_keyfile_cap	   normal_keyfile_cap
-#define vg_keyfile_seal	   normal_keyfile_seal
-#define vg_keyfile_open	   normal_keyfile_open
-#define vg_keyfile_write   normal_keyfile_write
-#define vg_keyfile_read	   normal_keyfile_read
+#define vg_keyfile_profile    normal_keyfile_profile
+#define vg_keyfile_floor      normal_keyfile_floor
+#define vg_keyfile_cap	      normal_keyfile_cap
+#define vg_keyfile_seal	      normal_keyfile_seal
+#define vg_keyfile_open	      normal_keyfile_open
+#define vg_keyfile_write      normal_keyfile_write
+#define vg_keyfile_read	      normal_keyfile_read
+#define vg_keyfile_derive     normal_keyfile_derive
+#define vg_keyfile_seal_keyed normal_keyfile_seal_keyed
 #include "keyfile.c"
 #undef vg_keyfile_profile
 #undef vg_keyfile_floor
@@ -49,6 +51,8 @@
 #undef vg_keyfile_open
 #undef vg_keyfile_write
 #undef vg_keyfile_read
+#undef vg_keyfile_derive
+#undef vg_keyfile_seal_keyed
 #pragma GCC diagnostic pop
 #if KFT_TEST_KDF
 #define VIGIL_TEST_KDF 1
@@ -452,8 +456,9 @@ static void test_layout_encode(void **state)
 		vg_buf_clear(&f);
 	}
 	/*
-	 * A slot that unwraps under the passphrase to a value that does not open the payload
-	 * is not a match: the file is reported as modified, not as a wrong passphrase.
+	 * A slot other than 0 that unwraps under the passphrase to a value that does not open
+	 * the payload is a duress slot: VG_EDURESS, with a wrong passphrase's very message,
+	 * and the slot named.
 	 */
 	{
 		const char *passes[] = {OTHER_PASS, PASS};
@@ -461,9 +466,10 @@ static void test_layout_encode(void **state)
 		slot = 99;
 		forge(&f, VG_KEYFILE_VAULT, 2, passes, master, (const uint8_t *)"duress", 6);
 		assert_int_equal(open_with(f.ptr, f.len, VG_KEYFILE_VAULT, PASS, &slot, &p),
-				 VG_EAUTH);
-		assert_string_equal(vg_error_last(), "key file was modified");
-		assert_int_equal(slot, 99);
+				 VG_EDURESS);
+		assert_string_equal(vg_error_last(), "wrong passphrase");
+		assert_int_equal(slot, 1);
+		assert_int_equal(p.len, 0);
 		assert_int_equal(open_with(f.ptr, f.len, VG_KEYFILE_VAULT, "nobody", &slot, &p),
 				 VG_EAUTH);
 		assert_string_equal(vg_error_last(), "wrong passphrase");

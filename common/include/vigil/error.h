@@ -31,6 +31,8 @@ enum vg_error_code {
 	VG_EROLLBACK = -16,   /* older than what was already verified (a roster rollback) */
 	VG_EFORK = -17,	      /* two different histories under one signer (roster or feed) */
 	VG_EEXPIRED = -18,    /* past its expiry (a roster a frozen host keeps serving) */
+	VG_EDURESS = -19,     /* the duress passphrase was given: the message reads as a wrong
+				 passphrase; the caller destroys the keys (vigil duress) */
 };
 
 /*

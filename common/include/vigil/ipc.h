@@ -56,6 +56,13 @@ enum vg_ipc_cmd {
 	VG_IPC_JOIN,	     /* "join": invitation, passphrase */
 	VG_IPC_PUBLISH,	     /* "publish"; needs keys */
 	VG_IPC_ALARM_CLEAR,  /* "alarm_clear": kind (optional) */
+	VG_IPC_CASES,	     /* "cases": from (optional); needs keys; coordinators */
+	VG_IPC_DUPLICATES,   /* "duplicates"; needs keys; coordinators */
+	VG_IPC_LINK,	     /* "link": case, other; needs keys; coordinators */
+	VG_IPC_UNLINK,	     /* "unlink": case, other; needs keys; coordinators */
+	VG_IPC_EXPORT,	     /* "export": from (optional); needs keys; coordinators */
+	VG_IPC_DURESS_SET,   /* "duress_set": passphrase, duress (the vault is resealed) */
+	VG_IPC_DURESS_CLEAR, /* "duress_clear": passphrase (the vault is resealed) */
 };
 
 /* The "cmd" string of a command; NULL for a value outside the enum. */

@@ -61,6 +61,24 @@ int vg_keyfile_seal(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslo
     __attribute__((warn_unused_result));
 
 /*
+ * vg_keyfile_seal with slot keyed_slot (1 .. nslots-1) wrapping a random value under a key
+ * the caller derived earlier (vg_keyfile_derive) with its salt, instead of a random key:
+ * a duress slot, which keeps its passphrase across reseals without knowing it.
+ * keyed_slot 0 means none (vg_keyfile_seal).
+ */
+int vg_keyfile_seal_keyed(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
+			  const uint8_t *payload, size_t len, const char *pass, size_t passlen,
+			  unsigned keyed_slot, const uint8_t salt[16], const uint8_t key[32])
+    __attribute__((warn_unused_result));
+
+/*
+ * The key a slot derives from pass at the compiled profile, with a fresh random salt:
+ * salt_out (16 bytes) and key_out (32 bytes, guarded memory of the caller).
+ */
+int vg_keyfile_derive(uint8_t salt_out[16], uint8_t *key_out, const char *pass, size_t passlen)
+    __attribute__((warn_unused_result));
+
+/*
  * Open a sealed file held in memory. On success the payload is appended to payload_out
  * (which should be a secure buffer) and *slot_out (may be NULL) says which slot opened:
  * the first whose unwrapped value decrypts the payload. On error neither is touched.
@@ -68,7 +86,9 @@ int vg_keyfile_seal(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslo
  * KDF parameters outside floor and cap (both found before anything is allocated or
  * derived); VG_EAUTH "wrong passphrase" when no slot unwraps (a modified header or slot
  * looks the same), "key file was modified" when a slot unwraps but the payload does not
- * decrypt under it; VG_EINVAL, VG_ENOMEM. Derives for every slot whatever happens: up to
+ * decrypt under it; VG_EDURESS, with the message of a wrong passphrase and *slot_out set,
+ * when a slot other than 0 unwraps (a duress slot: it never wraps the master key);
+ * VG_EINVAL, VG_ENOMEM. Derives for every slot whatever happens: up to
  * VG_KEYFILE_SLOTS_MAX derivations at the file's parameters.
  */
 int vg_keyfile_open(struct vg_buf *payload_out, unsigned *slot_out, enum vg_keyfile_kind kind,

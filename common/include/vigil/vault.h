@@ -54,12 +54,28 @@ int vg_vault_decode(struct vg_vault **out, const uint8_t *payload, size_t len)
 #define VG_VAULT_REC_REMOTE	5 /* where this device syncs: 1..1024 printable ASCII bytes */
 #define VG_VAULT_REC_CREDENTIAL 6 /* the transport credential from the invitation */
 #define VG_VAULT_REC_PIN	7 /* SHA-256 of the remote's host key or certificate (32) */
+#define VG_VAULT_REC_DURESS	8 /* the duress slot's salt (16) and key (32) */
+#define VG_VAULT_DURESS_BYTES	48
 int vg_vault_record_get(const struct vg_vault *v, uint8_t type, const uint8_t **val, size_t *len)
     __attribute__((warn_unused_result));
 int vg_vault_record_set(struct vg_vault *v, uint8_t type, const uint8_t *val, size_t len)
     __attribute__((warn_unused_result));
 
-/* Seal to path (atomically, 0600) and open from path. VG_EAUTH for a wrong passphrase. */
+/*
+ * The duress slot (slot 1 of the vault file, FORMAT.md 8): set keys it with a passphrase
+ * (one derivation at the compiled profile); clear keys it randomly, as every new vault is.
+ * Either way record 8 holds a salt and a key, so nothing, not even the payload, tells
+ * whether a duress passphrase is set. Both change only v: write it to take effect.
+ */
+int vg_vault_duress_set(struct vg_vault *v, const char *pass, size_t passlen)
+    __attribute__((warn_unused_result));
+int vg_vault_duress_clear(struct vg_vault *v) __attribute__((warn_unused_result));
+
+/*
+ * Seal to path (atomically, 0600; slot 1 keyed from record 8) and open from path. VG_EAUTH
+ * for a wrong passphrase; VG_EDURESS (with a wrong passphrase's message) for the duress
+ * passphrase: the caller destroys the keys.
+ */
 int vg_vault_write(const char *path, int exclusive, const struct vg_vault *v, const char *pass,
 		   size_t passlen) __attribute__((warn_unused_result));
 int vg_vault_read(struct vg_vault **out, const char *path, const char *pass, size_t passlen)

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# vigil duress: a second passphrase that destroys the keys instead of unlocking.
+# - Setting one changes nothing visible: the vault file keeps its size and slot count.
+# - The duress passphrase is answered exactly as a wrong one (exit status and message, word
+#   for word), then every key is gone as after `vigil panic`: the real passphrase opens
+#   nothing, no key file and no wrapped file key remain; a copy of the home taken before is
+#   the positive control (it still unlocks).
+# - Unlock times with the duress and with the real passphrase are indistinguishable to a
+#   comparison that does detect an injected 5 ms difference (its positive control).
+# - `duress clear` makes the old duress passphrase an ordinary wrong one; the duress
+#   passphrase may not be the vault passphrase.
+. "$VIGIL_SOURCE_DIR/tests/lib/common.sh"
+. "$VIGIL_SOURCE_DIR/tests/lib/daemon.sh"
+. "$VIGIL_SOURCE_DIR/tests/lib/casehome.sh"
+require_tool sqlite3
+
+DURESS='the passphrase they will beat out of me'
+new_home H duress
+cases_home "$H" duress
+new_case "$H" '{"person":{"name":"Duress Test Person","country":"Tajikistan"}}' >/dev/null
+size_before=$(stat -c %s "$H/data/vault.key")
+
+expect_refusal 2 "must differ" setsid -w "$VIGIL" --home "$H" --passphrase-fd 3 duress set \
+	</dev/null 3< <(printf '%s\n%s\n' "$CASES_PW" "$CASES_PW")
+expect_refusal 1 "wrong passphrase" setsid -w "$VIGIL" --home "$H" --passphrase-fd 3 duress set \
+	</dev/null 3< <(printf '%s\n%s\n' "not the vault passphrase" "$DURESS")
+setsid -w "$VIGIL" --home "$H" --passphrase-fd 3 duress set </dev/null >"$T/out" \
+	3< <(printf '%s\n%s\n' "$CASES_PW" "$DURESS") || fail "duress set: $(cat "$T/out")"
+[ "$(stat -c %s "$H/data/vault.key")" = "$size_before" ] || fail "the vault's size changed"
+[ "$(od -An -tu1 -j11 -N1 "$H/data/vault.key" | tr -d ' ')" = 2 ] || fail "slot count changed"
+vgs "$H" case list --json | jq -e '.cases | length == 1' >/dev/null || fail "keys changed by duress set"
+
+# unlock_time HOME PASSPHRASE: seconds one `vigil unlock` takes against a running daemon.
+unlock_time() {
+	local t0 t1
+	t0=$EPOCHREALTIME
+	setsid -w "$VIGIL" --home "$1" --passphrase-fd 3 unlock </dev/null >/dev/null 2>&1 3<<<"$2" || true
+	t1=$EPOCHREALTIME
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
+}
+# Fresh copies of the home (each duress unlock destroys its copy), daemons started first.
+vg "$H" lock >/dev/null
+stop_daemon "$H"
+rounds=9
+real=() dur=()
+for ((i = 0; i < rounds; i++)); do
+	for kind in real dur; do
+		new_home C "copy-$kind-$i"
+		rm -rf "$C"
+		cp -a "$H" "$C"
+		rm -rf "$C/run"
+		vg "$C" status >/dev/null || fail "no daemon for $C"
+	done
+	real+=("$(unlock_time "$T/copy-real-$i" "$CASES_PW")")
+	dur+=("$(unlock_time "$T/copy-dur-$i" "$DURESS")")
+done
+min() { printf '%s\n' "$@" | sort -g | head -n 1; }
+mreal=$(min "${real[@]}")
+mdur=$(min "${dur[@]}")
+# distinguishable A B: the fastest runs differ by more than 2.5 ms.
+distinguishable() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d > 0.0025) }'; }
+echo "unlock, fastest of $rounds: real passphrase ${mreal}s, duress ${mdur}s"
+if distinguishable "$mreal" "$mdur"; then
+	fail "duress and real unlock times differ: ${mreal}s vs ${mdur}s"
+fi
+distinguishable "$(awk -v a="$mreal" 'BEGIN { printf "%.6f", a + 0.005 }')" "$mdur" ||
+	fail "control: an injected 5 ms difference went unnoticed, the comparison proves nothing"
+
+# What the duress passphrase did: a wrong passphrase's answer, word for word, then a wipe.
+for ((i = 0; i < rounds; i++)); do
+	C=$T/copy-dur-$i
+	[ ! -e "$C/data/vault.key" ] || fail "copy $i: the vault survived the duress passphrase"
+	[ "$(sqlite3 "$C/data/store.db" 'SELECT count(*) FROM file_keys')" = 0 ] ||
+		fail "copy $i: wrapped file keys survived"
+	if grep -rlaq VIGILKEY "$C"; then fail "copy $i: a key file survived"; fi
+done
+new_home C wrong
+rm -rf "$C" && cp -a "$H" "$C" && rm -rf "$C/run"
+new_home D dur-msg
+rm -rf "$D" && cp -a "$H" "$D" && rm -rf "$D/run"
+setsid -w "$VIGIL" --home "$C" --passphrase-fd 3 unlock </dev/null >/dev/null 2>"$T/wrong.err" 3<<<"a wrong passphrase" && fail "a wrong passphrase unlocked"
+rc_wrong=$?
+setsid -w "$VIGIL" --home "$D" --passphrase-fd 3 unlock </dev/null >/dev/null 2>"$T/duress.err" 3<<<"$DURESS" && fail "the duress passphrase unlocked"
+rc_duress=$?
+[ "$rc_wrong" = "$rc_duress" ] || fail "exit status $rc_duress for duress, $rc_wrong for a wrong passphrase"
+sed "s|$C|HOME|g" "$T/wrong.err" >"$T/a"
+sed "s|$D|HOME|g" "$T/duress.err" >"$T/b"
+cmp -s "$T/a" "$T/b" || fail "messages differ: '$(cat "$T/a")' vs '$(cat "$T/b")'"
+wait_for test ! -e "$D/data/vault.key"
+wait_gone "$(lock_pid "$D")" # the daemon stops after the wipe
+expect_refusal 1 "vigil init" setsid -w "$VIGIL" --home "$D" --passphrase-fd 3 unlock </dev/null 3<<<"$CASES_PW"
+# Control: the copy with a merely wrong passphrase still opens with the real one.
+setsid -w "$VIGIL" --home "$C" --passphrase-fd 3 unlock </dev/null >/dev/null 3<<<"$CASES_PW" ||
+	fail "control: the untouched copy does not unlock"
+
+# clear: the old duress passphrase becomes an ordinary wrong one.
+vgs "$H" duress clear </dev/null >/dev/null || fail "duress clear"
+expect_refusal 1 "wrong passphrase" setsid -w "$VIGIL" --home "$H" --passphrase-fd 3 unlock </dev/null 3<<<"$DURESS"
+[ -s "$H/data/vault.key" ] || fail "a cleared duress passphrase still wiped the vault"
+vgs "$H" unlock </dev/null >/dev/null || fail "unlock after clear"
+echo "ok: duress answered as a wrong passphrase, keys destroyed, times indistinguishable"
