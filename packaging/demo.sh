@@ -3,7 +3,8 @@
 # builds (the release key-derivation profile), and in a temporary directory runs an
 # organisation with a coordinator, two monitors and an auditor, a bare git repository on the
 # local disk as the remote, and the project's demo cases (packaging/demo/). Each step says
-# what it proves; the script exits non-zero when any step fails.
+# what it proves; the script exits non-zero when any step fails. The coordinator's reports
+# are left in build-demo/reports/ (or $VIGIL_DEMO_REPORTS).
 #
 #   packaging/demo.sh [--keep]     (--keep leaves the work directory for inspection)
 set -euo pipefail
@@ -99,6 +100,25 @@ step "the coordinator syncs: every monitor's entries verified and accepted"
 v office sync --json | jq -c '{fetched, accepted, pending, quarantined, refused, alarms}' | sed 's/^/   /'
 v office status --json | jq -c '{role, remote, alarms}' | sed 's/^/   /'
 proof "entries from both monitors passed signature, chain and roster checks"
+
+step "the coordinator merges every monitor's cases, finds duplicates, links them, writes reports"
+echo "   $(v office cases --json | jq '.cases | length') people before linking"
+v office cases --duplicates --json >dups.json
+jq -r '.duplicates[] | "   probable duplicate: " + .reason' dups.json
+[ "$(jq '.duplicates | length' dups.json)" = 2 ] || die "expected 2 duplicate pairs"
+jq -r '.duplicates[] | .cases | join(" ")' dups.json | while read -r a b; do
+	v office link "$a" "$b" >/dev/null
+done
+people=$(v office cases --json | jq '.cases | length')
+echo "   $people people after linking"
+[ "$people" = 16 ] || die "expected 16 people after linking, got $people"
+reports=${VIGIL_DEMO_REPORTS:-$top/build-demo/reports}
+mkdir -p "$reports"
+v office report --format html -o "$reports/cases-of-concern.html" --force >/dev/null 2>&1
+v office report --format md -o "$reports/cases-of-concern.md" --force >/dev/null 2>&1
+grep -q 'Content-Security-Policy' "$reports/cases-of-concern.html" || die "no CSP in the report"
+echo "   reports: $reports/cases-of-concern.html and .md"
+proof "two monitors' spellings of one person (across scripts) are found and merged; the Matayevs stay two"
 
 step "the coordinator reads an entry with stock age and jq, no vigil involved"
 "$keys" --home "$work/home-office" --passphrase-fd 3 export-identity -o offline/office-identity.age \
