@@ -57,10 +57,10 @@ echo "check-package: man pages render without warnings"
 
 got=$(PATH=$root/usr/bin:$PATH bash -c '
 	. "$1"
-	COMP_WORDS=(vigil i); COMP_CWORD=1; _vigil; echo "${COMPREPLY[*]}"
+	COMP_WORDS=(vigil in); COMP_CWORD=1; _vigil; echo "${COMPREPLY[*]}"
 	COMP_WORDS=(vigil-keys org ""); COMP_CWORD=2; _vigil; echo "${COMPREPLY[*]}"' _ \
 	"$root/usr/share/bash-completion/completions/vigil")
-grep -q '^id init$' <<<"$got" || fail "completion of 'vigil i' gave: $got"
+grep -q '^init$' <<<"$got" || fail "completion of 'vigil in' gave: $got"
 grep -q '^init show$' <<<"$got" || fail "completion of 'vigil-keys org' gave: $got"
 echo "check-package: bash completion loads and completes"
 
