@@ -1,7 +1,11 @@
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <git2.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
 
 #include "vigil/error.h"
 #include "vigil/id.h"
@@ -88,9 +92,128 @@ static int cmp_update(const void *a, const void *b)
 	return strcmp(((const git_tree_update *)a)->path, ((const git_tree_update *)b)->path);
 }
 
+/*
+ * Objects of one append, written into memory and then, all together, into one pack of the
+ * repository (one fsync of the pack and one of its index when fsync is on, instead of one
+ * per loose object: FACTS.md). A second handle on the same repository carries the in-memory
+ * backend, so nothing else ever writes into it and loses what it wrote.
+ */
+struct batch {
+	git_repository *git;
+	git_odb_backend *mem; /* owned by the handle's object database */
+	git_packbuilder *pb;
+};
+
+static int batch_open(struct batch *b, const char *path)
+{
+	git_odb *odb = NULL;
+	int rc = 0;
+
+	memset(b, 0, sizeof(*b));
+	if (git_repository_open_bare(&b->git, path) < 0 || git_repository_odb(&odb, b->git) < 0 ||
+	    git_mempack_new(&b->mem) < 0)
+		rc = git_fail(VG_EIO, "cannot open the repository for writing");
+	/* Above the loose (1) and packed (2) backends: every new object goes to memory. */
+	else if (git_odb_add_backend(odb, b->mem, 1000) < 0) {
+		b->mem->free(b->mem);
+		b->mem = NULL;
+		rc = git_fail(VG_EIO, "cannot open the repository for writing");
+	} else if (git_packbuilder_new(&b->pb, b->git) < 0)
+		rc = git_fail(VG_EIO, "cannot start a pack");
+	git_odb_free(odb);
+	return rc;
+}
+
+static void batch_close(struct batch *b)
+{
+	git_packbuilder_free(b->pb);
+	git_repository_free(b->git);
+}
+
+/*
+ * A new object straight into memory. git_odb_write would first look for it in every
+ * backend, and a miss rescans the pack directory: once per object.
+ */
+static int batch_put(struct batch *b, git_oid *out, const void *data, size_t len, git_object_t type)
+{
+	if (git_odb_hash(out, data, len, type) < 0 ||
+	    b->mem->write(b->mem, out, data, len, type) < 0)
+		return git_fail(VG_EIO, "cannot write an entry");
+	return 0;
+}
+
+/*
+ * Index a pack held in memory into the repository at path: one call, so the indexer maps
+ * and writes the pack once rather than once per object. The pack and its index are
+ * fsync'd (with the gitdir: FACTS.md) before this returns.
+ */
+int vg_repo__index_pack(const char *path, const void *pack, size_t len)
+{
+	git_indexer *idx = NULL;
+	git_indexer_progress stats;
+	char dir[PATH_MAX];
+	int n = snprintf(dir, sizeof(dir), "%s/objects/pack", path), rc = 0;
+
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return vg_error_set(VG_EINVAL, "repository path too long");
+	memset(&stats, 0, sizeof(stats));
+	if (git_indexer_new(&idx, dir, 0, NULL, NULL) < 0 ||
+	    git_indexer_append(idx, pack, len, &stats) < 0 || git_indexer_commit(idx, &stats) < 0)
+		rc = git_fail(VG_EIO, "cannot write the pack");
+	git_indexer_free(idx);
+	return rc;
+}
+
+/* Everything inserted into b->pb, as one pack in the repository. */
+static int batch_write(struct batch *b, const char *path)
+{
+	git_buf pack = {NULL, 0, 0};
+	int rc;
+
+	if (git_packbuilder_write_buf(&pack, b->pb) < 0)
+		return git_fail(VG_EIO, "cannot build the pack");
+	rc = vg_repo__index_pack(path, pack.ptr, pack.size);
+	git_buf_dispose(&pack);
+	if (rc == 0 && git_mempack_reset(b->mem) < 0)
+		rc = git_fail(VG_EIO, "cannot release written objects");
+	return rc;
+}
+
+/*
+ * The trees of tree that contain path's directories ("entries/xx/yy", "entries/xx",
+ * "entries") go into the pack; the root is inserted by the caller. Directories already
+ * inserted for the previous path (prev, same prefix) are skipped.
+ */
+static int insert_dirs(struct batch *b, git_tree *tree, const char *path, const char *prev)
+{
+	char dir[96];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(dir))
+		return vg_error_set(VG_EINVAL, "path too long");
+	memcpy(dir, path, len + 1);
+	for (char *slash = strrchr(dir, '/'); slash != NULL; slash = strrchr(dir, '/')) {
+		git_tree_entry *te = NULL;
+		size_t dl = (size_t)(slash - dir);
+		int rc;
+
+		*slash = '\0';
+		if (prev != NULL && strncmp(prev, dir, dl) == 0 && prev[dl] == '/')
+			break;
+		if (git_tree_entry_bypath(&te, tree, dir) < 0)
+			return git_fail(VG_EIO, "cannot read the new tree");
+		rc = git_packbuilder_insert(b->pb, git_tree_entry_id(te), NULL);
+		git_tree_entry_free(te);
+		if (rc < 0)
+			return git_fail(VG_EIO, "cannot add to the pack");
+	}
+	return 0;
+}
+
 int vg_repo_append(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const char *ref,
 		   const struct vg_entry *const *entries, size_t n)
 {
+	struct batch b;
 	git_oid parent_oid, tree_oid, commit_oid;
 	git_commit *parent = NULL;
 	git_tree *base = NULL, *tree = NULL;
@@ -102,13 +225,17 @@ int vg_repo_append(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const 
 
 	if (n == 0 || n > SIZE_MAX / 2 / sizeof(*up))
 		return vg_error_set(VG_EINVAL, "nothing to append");
-	rc = git_reference_name_to_id(&parent_oid, r->git, ref);
-	if (rc < 0 && rc != GIT_ENOTFOUND)
-		return git_fail(VG_EIO, "cannot read reference");
+	if ((rc = batch_open(&b, r->path)) < 0)
+		goto done;
+	rc = git_reference_name_to_id(&parent_oid, b.git, ref);
+	if (rc < 0 && rc != GIT_ENOTFOUND) {
+		rc = git_fail(VG_EIO, "cannot read reference");
+		goto done;
+	}
 	has_parent = rc == 0;
 	rc = 0;
 	if (has_parent) {
-		if (git_commit_lookup(&parent, r->git, &parent_oid) < 0 ||
+		if (git_commit_lookup(&parent, b.git, &parent_oid) < 0 ||
 		    git_commit_tree(&base, parent) < 0) {
 			rc = git_fail(VG_EIO, "cannot read the branch head");
 			goto done;
@@ -116,9 +243,9 @@ int vg_repo_append(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const 
 	} else {
 		git_treebuilder *tb = NULL;
 		git_oid empty;
-		if (git_treebuilder_new(&tb, r->git, NULL) < 0 ||
+		if (git_treebuilder_new(&tb, b.git, NULL) < 0 ||
 		    git_treebuilder_write(&empty, tb) < 0 ||
-		    git_tree_lookup(&base, r->git, &empty) < 0) {
+		    git_tree_lookup(&base, b.git, &empty) < 0) {
 			git_treebuilder_free(tb);
 			rc = git_fail(VG_EIO, "cannot make an empty tree");
 			goto done;
@@ -133,7 +260,7 @@ int vg_repo_append(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const 
 	for (size_t i = 0; i < n; i++) {
 		for (int s = 0; s < 2; s++) {
 			size_t k = 2 * i + (size_t)s;
-			const struct vg_buf *b = s ? &entries[i]->sig : &entries[i]->age;
+			const struct vg_buf *buf = s ? &entries[i]->sig : &entries[i]->age;
 			git_tree_entry *existing = NULL;
 
 			entry_path(paths[k], sizeof(paths[k]), entries[i]->id, s);
@@ -142,10 +269,9 @@ int vg_repo_append(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const 
 				rc = vg_error_set(VG_EEXISTS, "entry already in the repository");
 				goto done;
 			}
-			if (git_blob_create_from_buffer(&up[k].id, r->git, b->ptr, b->len) < 0) {
-				rc = git_fail(VG_EIO, "cannot write an entry");
+			if ((rc = batch_put(&b, &up[k].id, buf->ptr, buf->len, GIT_OBJECT_BLOB)) <
+			    0)
 				goto done;
-			}
 			up[k].action = GIT_TREE_UPDATE_UPSERT;
 			up[k].filemode = GIT_FILEMODE_BLOB;
 			up[k].path = paths[k];
@@ -158,22 +284,42 @@ int vg_repo_append(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const 
 			goto done;
 		}
 	/* Only the new paths are touched: two levels of fan-out keep each tree small. */
-	if (git_tree_create_updated(&tree_oid, r->git, base, 2 * n, up) < 0 ||
-	    git_tree_lookup(&tree, r->git, &tree_oid) < 0) {
+	if (git_tree_create_updated(&tree_oid, b.git, base, 2 * n, up) < 0 ||
+	    git_tree_lookup(&tree, b.git, &tree_oid) < 0) {
 		rc = git_fail(VG_EIO, "cannot write the tree");
 		goto done;
 	}
 	if (git_signature_new(&sig, "vigil", "vigil@invalid", 0, 0) < 0 ||
-	    git_commit_create(&commit_oid, r->git, NULL, sig, sig, NULL, "", tree,
+	    git_commit_create(&commit_oid, b.git, NULL, sig, sig, NULL, "", tree,
 			      has_parent ? 1 : 0, (const git_commit **)&parent) < 0) {
 		rc = git_fail(VG_EIO, "cannot write the commit");
 		goto done;
 	}
+	/*
+	 * The pack holds exactly what this commit adds: the commit, its root tree, the trees
+	 * on the new paths and the new files (so no walk of the parent's tree), in the order
+	 * a reader wants them. Its directories are new trees: each gained a file.
+	 */
+	if (git_packbuilder_insert(b.pb, &commit_oid, NULL) < 0 ||
+	    git_packbuilder_insert(b.pb, &tree_oid, NULL) < 0) {
+		rc = git_fail(VG_EIO, "cannot add to the pack");
+		goto done;
+	}
+	for (size_t k = 0; k < 2 * n; k++)
+		if ((rc = insert_dirs(&b, tree, up[k].path, k > 0 ? up[k - 1].path : NULL)) < 0)
+			goto done;
+	for (size_t k = 0; k < 2 * n; k++)
+		if (git_packbuilder_insert(b.pb, &up[k].id, NULL) < 0) {
+			rc = git_fail(VG_EIO, "cannot add to the pack");
+			goto done;
+		}
+	/* The pack is on disk (and fsync'd) before the branch names its commit. */
+	if ((rc = batch_write(&b, r->path)) < 0)
+		goto done;
 	/* Move the branch only from where it was: one writer per branch. */
-	rc = has_parent
-		 ? git_reference_create_matching(&newref, r->git, ref, &commit_oid, 1, &parent_oid,
-						 "vigil append")
-		 : git_reference_create(&newref, r->git, ref, &commit_oid, 0, "vigil append");
+	rc = has_parent ? git_reference_create_matching(&newref, b.git, ref, &commit_oid, 1,
+							&parent_oid, "vigil append")
+			: git_reference_create(&newref, b.git, ref, &commit_oid, 0, "vigil append");
 	if (rc < 0) {
 		rc = rc == GIT_EMODIFIED || rc == GIT_EEXISTS
 			 ? vg_error_set(VG_EEXISTS, "branch moved while appending")
@@ -188,6 +334,7 @@ done:
 	git_tree_free(tree);
 	git_tree_free(base);
 	git_commit_free(parent);
+	batch_close(&b);
 	free(up);
 	free(paths);
 	return rc;
@@ -343,6 +490,163 @@ done:
 	git_diff_free(diff);
 	git_tree_free(now);
 	git_tree_free(before);
+	return rc;
+}
+
+/* The trees on the way to path in tree (its directories, deepest first) into pb. */
+static int insert_path_dirs(git_packbuilder *pb, git_tree *tree, const char *path)
+{
+	char dir[1024];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(dir))
+		return vg_error_set(VG_EINVAL, "path too long");
+	memcpy(dir, path, len + 1);
+	for (char *slash = strrchr(dir, '/'); slash != NULL; slash = strrchr(dir, '/')) {
+		git_tree_entry *te = NULL;
+		int rc;
+
+		*slash = '\0';
+		rc = git_tree_entry_bypath(&te, tree, dir);
+		if (rc == GIT_ENOTFOUND) /* a directory whose last file was removed */
+			continue;
+		if (rc < 0)
+			return git_fail(VG_EIO, "cannot read a tree");
+		rc = git_packbuilder_insert(pb, git_tree_entry_id(te), NULL);
+		git_tree_entry_free(te);
+		if (rc < 0)
+			return git_fail(VG_EIO, "cannot add to the pack");
+	}
+	return 0;
+}
+
+/*
+ * What commit adds to its parent's history, into pb: the commit, its root tree, every
+ * tree on the path of a file added, changed or removed, and every new file. Only the
+ * subtrees that differ are read (a diff of trees skips equal subtrees by id), so this
+ * never walks the whole tree of the parent as libgit2's push does (FACTS.md).
+ */
+static int insert_commit_delta(git_repository *git, git_packbuilder *pb, git_commit *c)
+{
+	git_commit *parent = NULL;
+	git_tree *tree = NULL, *ptree = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts;
+	int rc = 0;
+
+	if (git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION) < 0 ||
+	    git_commit_tree(&tree, c) < 0 ||
+	    (git_commit_parentcount(c) > 0 &&
+	     (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&ptree, parent) < 0)) ||
+	    git_diff_tree_to_tree(&diff, git, ptree, tree, &opts) < 0) {
+		rc = git_fail(VG_EIO, "cannot compare a commit with its parent");
+		goto done;
+	}
+	if (git_packbuilder_insert(pb, git_commit_id(c), NULL) < 0 ||
+	    git_packbuilder_insert(pb, git_tree_id(tree), NULL) < 0) {
+		rc = git_fail(VG_EIO, "cannot add to the pack");
+		goto done;
+	}
+	for (size_t i = 0, n = git_diff_num_deltas(diff); i < n && rc == 0; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const git_diff_file *f =
+		    d->status == GIT_DELTA_DELETED ? &d->old_file : &d->new_file;
+
+		rc = insert_path_dirs(pb, tree, f->path);
+		if (rc == 0 && d->status != GIT_DELTA_DELETED &&
+		    git_packbuilder_insert(pb, &d->new_file.id, NULL) < 0)
+			rc = git_fail(VG_EIO, "cannot add to the pack");
+	}
+done:
+	git_diff_free(diff);
+	git_tree_free(ptree);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	return rc;
+}
+
+int vg_repo__push_path(struct vg_repo *r, int *rejected, const char *remote, const char *ref,
+		       const uint8_t *old)
+{
+	git_repository *rgit = NULL;
+	git_revwalk *walk = NULL;
+	git_packbuilder *pb = NULL;
+	git_reference *newref = NULL;
+	git_buf pack = {NULL, 0, 0};
+	git_oid head, o, base;
+	int rc = 0;
+
+	*rejected = 0;
+	if (git_reference_name_to_id(&head, r->git, ref) < 0)
+		return git_fail(VG_EIO, "cannot read reference");
+	if (git_revwalk_new(&walk, r->git) < 0 || git_packbuilder_new(&pb, r->git) < 0 ||
+	    git_revwalk_push(walk, &head) < 0) {
+		rc = git_fail(VG_EIO, "cannot walk the branch");
+		goto done;
+	}
+	if (old != NULL) {
+		memcpy(base.id, old, VG_REPO_OID_BYTES);
+		if (git_revwalk_hide(walk, &base) < 0) {
+			rc = git_fail(VG_EIO, "the remote's head is not known here");
+			goto done;
+		}
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	while ((rc = git_revwalk_next(&o, walk)) == 0) {
+		git_commit *c = NULL;
+		if (git_commit_lookup(&c, r->git, &o) < 0) {
+			rc = git_fail(VG_EIO, "cannot read a commit");
+			goto done;
+		}
+		rc = insert_commit_delta(r->git, pb, c);
+		git_commit_free(c);
+		if (rc < 0)
+			goto done;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = git_fail(VG_EIO, "cannot walk the branch");
+		goto done;
+	}
+	rc = 0;
+	if (git_repository_open_bare(&rgit, remote) < 0) {
+		rc = git_fail(VG_ENOTFOUND, "cannot open the remote repository");
+		goto done;
+	}
+	/* Not where old says already: rejected before anything is written. */
+	rc = git_reference_name_to_id(&o, rgit, ref);
+	if (rc < 0 && rc != GIT_ENOTFOUND) {
+		rc = git_fail(VG_EIO, "cannot read the remote's branch");
+		goto done;
+	}
+	if ((rc == 0) != (old != NULL) || (old != NULL && !git_oid_equal(&o, &base))) {
+		*rejected = 1;
+		rc = 0;
+		goto done;
+	}
+	if (git_packbuilder_object_count(pb) > 0) {
+		if (git_packbuilder_write_buf(&pack, pb) < 0) {
+			rc = git_fail(VG_EIO, "cannot build the pack");
+			goto done;
+		}
+		if ((rc = vg_repo__index_pack(git_repository_path(rgit), pack.ptr, pack.size)) < 0)
+			goto done;
+	}
+	/* The objects are on the remote (fsync'd): move its branch, only from where it was. */
+	rc = old != NULL
+		 ? git_reference_create_matching(&newref, rgit, ref, &head, 1, &base, "vigil push")
+		 : git_reference_create(&newref, rgit, ref, &head, 0, "vigil push");
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
+		*rejected = 1;
+		rc = 0;
+	} else if (rc < 0) {
+		rc = git_fail(VG_EIO, "cannot update the remote's branch");
+	}
+done:
+	git_buf_dispose(&pack);
+	git_reference_free(newref);
+	git_packbuilder_free(pb);
+	git_revwalk_free(walk);
+	git_repository_free(rgit);
 	return rc;
 }
 

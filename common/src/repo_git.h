@@ -21,6 +21,24 @@ git_repository *vg_repo__git(struct vg_repo *r);
 int vg_repo__read_blob(struct vg_repo *r, git_blob **out, const git_oid *oid, size_t max,
 		       const char *path) __attribute__((warn_unused_result));
 
+/*
+ * Index the pack (len bytes in memory) into the objects of the repository at path, in one
+ * append; the pack and its index are fsync'd when fsync of the gitdir is on (vg_init).
+ */
+int vg_repo__index_pack(const char *path, const void *pack, size_t len)
+    __attribute__((warn_unused_result));
+
+/*
+ * Push ref of r to the same ref of the bare repository at the path remote, never forced:
+ * a pack of exactly what the commits since old add (old NULL: the whole branch, which the
+ * remote must not have), indexed into the remote in one append and fsync'd, then the
+ * remote's ref moved from old (or created) by compare-and-swap. *rejected = 1 when the
+ * remote's ref was not where old says (another writer moved it): nothing is changed but
+ * unreferenced objects. old must be known in r.
+ */
+int vg_repo__push_path(struct vg_repo *r, int *rejected, const char *remote, const char *ref,
+		       const uint8_t *old) __attribute__((warn_unused_result));
+
 /* A libgit2 failure as a vg_error with code and what, and libgit2's message. */
 int vg_repo__fail(int code, const char *what);
 

@@ -182,32 +182,6 @@ static int on_transfer(const git_indexer_progress *st, void *payload)
 	return 0;
 }
 
-static int on_push_transfer(unsigned int current, unsigned int total, size_t bytes, void *payload)
-{
-	struct sync *s = payload;
-
-	(void)current;
-	(void)total;
-	(void)bytes;
-	if (now_ms() > s->deadline_ms) {
-		snprintf(s->stop, sizeof(s->stop), "the time budget ran out while pushing");
-		return -1;
-	}
-	return 0;
-}
-
-static int on_push_update(const char *refname, const char *status, void *data)
-{
-	struct sync *s = data;
-
-	/* A rejection arrives only here, never as an error of git_remote_push (FACTS.md). */
-	if (status != NULL) {
-		s->push_rejected = true;
-		snprintf(s->push_status, sizeof(s->push_status), "%s: %s", refname, status);
-	}
-	return 0;
-}
-
 /*
  * An anonymous remote (nothing written to any configuration) whose URL no url.*.insteadOf
  * rewrites: the URL is the vault's, byte for byte. (Rewriting also leaks libgit2 1.5's
@@ -351,40 +325,32 @@ static const git_oid *remote_head(struct sync *s, const char *name)
 	return NULL;
 }
 
-/* Push one reference (src:dst, never forced). 0 pushed, 1 rejected, < 0 error. */
+/*
+ * Push one reference (src:dst, never forced) to the path remote, from the head the remote
+ * advertised at the last fetch: 0 pushed, 1 rejected (the remote's branch is not there any
+ * more: another writer), < 0 error. Not git_remote_push: its local transport walks the
+ * parent's whole tree and hands the remote's indexer the pack a few bytes at a time (a map
+ * and unmap each): 3.7 s against stock git's 1.75 s for 10,000 entries (bench_sync).
+ */
 static int push(struct sync *s, const char *ref)
 {
-	git_remote *remote = NULL;
-	git_push_options po;
-	char spec[2 * VG_REPO_BRANCH_MAX + 2];
-	char *specs[1] = {spec};
-	git_strarray arr = {specs, 1};
-	int rc;
+	const git_oid *old = remote_head(s, ref);
+	int rejected = 0, rc;
 
-	snprintf(spec, sizeof(spec), "%s:%s", ref, ref);
-	if ((rc = remote_new(&remote, s)) < 0)
-		return rc;
-	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
-	po.pb_parallelism = 1;
-	po.callbacks.push_update_reference = on_push_update;
-	po.callbacks.push_transfer_progress = on_push_transfer;
-	po.callbacks.payload = s;
 	s->push_rejected = false;
 	s->push_status[0] = '\0';
-	s->stop[0] = '\0';
-	rc = git_remote_push(remote, &arr, &po);
-	if (rc == GIT_ENONFASTFORWARD) {
+	if ((rc = out_of_time(s)) < 0 ||
+	    (rc = vg_repo__push_path(s->repo, &rejected, remote_path(s->url), ref,
+				     old != NULL ? old->id : NULL)) < 0 ||
+	    (rc = out_of_time(s)) < 0)
+		return rc;
+	if (rejected) {
 		s->push_rejected = true;
-		snprintf(s->push_status, sizeof(s->push_status), "%s: not a fast-forward", ref);
-		rc = 1;
-	} else if (rc < 0) {
-		rc = s->stop[0] != '\0' ? vg_error_set(VG_ELIMIT, "push stopped: %s", s->stop)
-					: vg_repo__fail(VG_EIO, "cannot push");
-	} else {
-		rc = s->push_rejected ? 1 : 0;
+		snprintf(s->push_status, sizeof(s->push_status),
+			 "%s: the remote's branch moved since it was fetched", ref);
+		return 1;
 	}
-	git_remote_free(remote);
-	return rc;
+	return 0;
 }
 
 /* ---- reading trees ---- */
@@ -1244,10 +1210,12 @@ static int open_repo(struct vg_repo **out, const char *path)
 		return rc;
 	/*
 	 * Ciphertext never deltas: in libgit2 1.5 the threshold above which delta search is
-	 * skipped is read from pack.deltaCacheSize (FACTS.md).
+	 * skipped is read from pack.deltaCacheSize (FACTS.md). 0, not 1024: objects of 50 bytes
+	 * up to the threshold are still searched, and signatures and small trees are; that
+	 * search was 0.4 s of a 2,000-entry commit and saves almost nothing.
 	 */
 	if (git_repository_config(&cfg, vg_repo__git(*out)) < 0 ||
-	    git_config_set_int32(cfg, "pack.deltaCacheSize", 1024) < 0)
+	    git_config_set_int32(cfg, "pack.deltaCacheSize", 0) < 0)
 		rc = vg_repo__fail(VG_EIO, "cannot configure the local repository");
 	git_config_free(cfg);
 	if (rc < 0) {

@@ -1,6 +1,7 @@
 /*
  * The local repository layer: entries committed to a member's branch as stock git sees
- * them (fsck --strict, fixed author and time, empty message), walked back since a commit,
+ * them (fsck --strict, fixed author and time, empty message, packs and no loose objects),
+ * walked back since a commit,
  * and a hostile history refused: foreign files, removed or changed entries, oversized
  * blobs, a branch moved by another writer.
  */
@@ -16,6 +17,7 @@
 #include "vigil/error.h"
 #include "vigil/id.h"
 #include "vigil/minisign.h"
+#include "repo_git.h"
 #include "vigil/repo.h"
 #include "vigil/vigil.h"
 
@@ -146,10 +148,16 @@ static void test_stock_git_sees_a_clean_repository(void **state)
 	const char *fsck[] = {"fsck", "--strict", "--no-dangling", NULL};
 	const char *log[] = {"log", "--format=%an <%ae> %at %ct [%s]", W.ref, NULL};
 	const char *ls[] = {"ls-tree", "-r", "--name-only", W.ref, NULL};
+	const char *count[] = {"count-objects", "-v", NULL};
 
 	(void)state;
 	VGT_REQUIRE(vgt_have_tool("git"), "stock git is not installed");
 	assert_int_equal(git(fsck, &out), 0);
+	vg_buf_clear(&out);
+	/* Appends write packs (one fsync each), never loose objects (one fsync per object). */
+	assert_int_equal(git(count, &out), 0);
+	assert_non_null(strstr((const char *)out.ptr, "count: 0\n"));
+	assert_non_null(strstr((const char *)out.ptr, "packs: 2\n"));
 	vg_buf_clear(&out);
 	assert_int_equal(git(log, &out), 0);
 	assert_string_equal((const char *)out.ptr,
@@ -253,6 +261,54 @@ static void test_hostile_histories(void **state)
 	assert_int_equal(vg_repo_foreach_entry(W.repo, bad, head, ignore, NULL), VG_EFORMAT);
 }
 
+/*
+ * A push to a path: the remote gets a pack of what it lacks and its branch moves from the
+ * head given, never from another (a writer that moved it meanwhile: rejected, unchanged).
+ */
+static void test_push_path(void **state)
+{
+	char *remote = vgt_path(W.dir, "remote.git");
+	struct vg_repo *r = NULL;
+	struct vg_entry e;
+	const struct vg_entry *batch[1] = {&e};
+	uint8_t h1[VG_REPO_OID_BYTES], h2[VG_REPO_OID_BYTES], got[VG_REPO_OID_BYTES];
+	struct vg_buf out = VG_BUF_INIT;
+	const char *fsck[] = {"git",	  "--git-dir",	   remote, "fsck",
+			      "--strict", "--no-dangling", NULL};
+	int rejected = 1;
+
+	(void)state;
+	assert_int_equal(vg_repo_open(&r, remote, 1), 0);
+	assert_int_equal(vg_repo_head(W.repo, h1, W.ref), 0);
+	if (vg_repo__push_path(W.repo, &rejected, remote, W.ref, NULL) != 0)
+		fail_msg("%s", vg_error_last());
+	assert_false(rejected);
+	assert_int_equal(vg_repo_head(r, got, W.ref), 0);
+	assert_memory_equal(got, h1, VG_REPO_OID_BYTES);
+	/* Created only when absent: a second push "from nothing" is rejected. */
+	assert_int_equal(vg_repo__push_path(W.repo, &rejected, remote, W.ref, NULL), 0);
+	assert_true(rejected);
+	next_entry(&e);
+	assert_int_equal(vg_repo_append(W.repo, h2, W.ref, batch, 1), 0);
+	/* From a head the remote's branch is not at: rejected, nothing moved. */
+	assert_int_equal(vg_repo__push_path(W.repo, &rejected, remote, W.ref, h2), 0);
+	assert_true(rejected);
+	assert_int_equal(vg_repo_head(r, got, W.ref), 0);
+	assert_memory_equal(got, h1, VG_REPO_OID_BYTES);
+	assert_int_equal(vg_repo__push_path(W.repo, &rejected, remote, W.ref, h1), 0);
+	assert_false(rejected);
+	vg_repo_free(r);
+	assert_int_equal(vg_repo_open(&r, remote, 0), 0);
+	assert_int_equal(vg_repo_head(r, got, W.ref), 0);
+	assert_memory_equal(got, h2, VG_REPO_OID_BYTES);
+	if (vgt_have_tool("git"))
+		assert_int_equal(vgt_run(fsck, NULL, 0, &out, NULL), 0);
+	vg_entry_release(&e);
+	vg_buf_release(&out);
+	vg_repo_free(r);
+	free(remote);
+}
+
 static void test_missing_repository(void **state)
 {
 	struct vg_repo *other = NULL;
@@ -270,6 +326,7 @@ int main(void)
 	    cmocka_unit_test(test_append_and_walk),
 	    cmocka_unit_test(test_stock_git_sees_a_clean_repository),
 	    cmocka_unit_test(test_hostile_histories),
+	    cmocka_unit_test(test_push_path),
 	    cmocka_unit_test(test_missing_repository),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
