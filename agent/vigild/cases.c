@@ -31,6 +31,7 @@
 #include "vigil/cases.h"
 #include "vigil/csv.h"
 #include "vigil/error.h"
+#include "vigil/idmap.h"
 #include "vigil/feed.h"
 #include "vigil/id.h"
 #include "vigil/record.h"
@@ -55,10 +56,9 @@ struct rec {
 };
 
 struct vg_agent_cases {
-	struct rec **recs;
+	struct rec **recs; /* at the positions of their case ids in ids */
 	size_t n, cap;
-	size_t *slots; /* open addressing by case id: index + 1, 0 empty */
-	size_t nslots;
+	struct vg_idmap ids; /* case ids */
 	uint8_t author[VG_ID_BYTES];
 	uint64_t head_seq; /* the newest entry of this device's feed in the index */
 	uint8_t head_id[VG_ID_BYTES];
@@ -68,43 +68,11 @@ struct vg_agent_cases {
 
 /* ---- the index in memory ---- */
 
-static uint64_t slot_of(const uint8_t id[VG_CASE_ID_BYTES], size_t nslots)
-{
-	uint64_t h;
-
-	memcpy(&h, id, sizeof(h)); /* case ids are random */
-	return h & (nslots - 1);
-}
-
 static struct rec *find_rec(const struct vg_agent_cases *ix, const uint8_t id[VG_CASE_ID_BYTES])
 {
-	if (ix->nslots == 0)
-		return NULL;
-	for (uint64_t s = slot_of(id, ix->nslots);; s = (s + 1) & (ix->nslots - 1)) {
-		size_t v = ix->slots[s];
-		if (v == 0)
-			return NULL;
-		if (memcmp(ix->recs[v - 1]->id, id, VG_CASE_ID_BYTES) == 0)
-			return ix->recs[v - 1];
-	}
-}
+	size_t at = vg_idmap_find(&ix->ids, id);
 
-static int rehash(struct vg_agent_cases *ix, size_t nslots)
-{
-	size_t *slots = calloc(nslots, sizeof(*slots));
-
-	if (slots == NULL)
-		return vg_error_set(VG_ENOMEM, "cannot grow the case index");
-	for (size_t i = 0; i < ix->n; i++) {
-		uint64_t s = slot_of(ix->recs[i]->id, nslots);
-		while (slots[s] != 0)
-			s = (s + 1) & (nslots - 1);
-		slots[s] = i + 1;
-	}
-	free(ix->slots);
-	ix->slots = slots;
-	ix->nslots = nslots;
-	return 0;
+	return at == SIZE_MAX ? NULL : ix->recs[at];
 }
 
 static int add_rec(struct rec **out, struct vg_agent_cases *ix, const uint8_t id[VG_CASE_ID_BYTES])
@@ -124,20 +92,12 @@ static int add_rec(struct rec **out, struct vg_agent_cases *ix, const uint8_t id
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return vg_error_set(VG_ENOMEM, "cannot grow the case index");
+	if ((rc = vg_idmap_add(&ix->ids, id, NULL)) < 0) {
+		free(r);
+		return rc;
+	}
 	memcpy(r->id, id, VG_CASE_ID_BYTES);
 	ix->recs[ix->n++] = r;
-	if (2 * ix->n > ix->nslots) {
-		if ((rc = rehash(ix, ix->nslots == 0 ? 128 : 2 * ix->nslots)) < 0) {
-			ix->n--;
-			free(r);
-			return rc;
-		}
-	} else {
-		uint64_t s = slot_of(id, ix->nslots);
-		while (ix->slots[s] != 0)
-			s = (s + 1) & (ix->nslots - 1);
-		ix->slots[s] = ix->n;
-	}
 	*out = r;
 	return 0;
 }
@@ -186,7 +146,7 @@ static void index_free(struct vg_agent_cases *ix)
 	for (size_t i = 0; i < ix->n; i++)
 		rec_free(ix->recs[i]);
 	free(ix->recs);
-	free(ix->slots);
+	vg_idmap_release(&ix->ids);
 	free(ix);
 	malloc_trim(0); /* give back what the index and the bodies it read held */
 }
@@ -524,8 +484,7 @@ done:
 		ix->nentries = 0;
 		ix->head_seq = 0;
 		memset(ix->head_id, 0, VG_ID_BYTES);
-		if (ix->nslots > 0)
-			memset(ix->slots, 0, ix->nslots * sizeof(*ix->slots));
+		vg_idmap_clear(&ix->ids);
 	}
 	vg_entry_release(&e);
 	vg_buf_release(&b);
@@ -558,7 +517,9 @@ static int cases_ready(struct vg_agent *a, struct vg_agent_conn *c)
 		return rc;
 	memset(&rd, 0, sizeof(rd));
 	rd.work = (struct vg_entry_work)VG_ENTRY_WORK_INIT;
-	if ((ix = calloc(1, sizeof(*ix))) == NULL || (rd.fk = sodium_malloc(32)) == NULL) {
+	if ((ix = calloc(1, sizeof(*ix))) != NULL)
+		ix->ids = (struct vg_idmap)VG_IDMAP_INIT(VG_CASE_ID_BYTES);
+	if (ix == NULL || (rd.fk = sodium_malloc(32)) == NULL) {
 		rc = vg_error_set(VG_ENOMEM, "cannot build the case index");
 		goto done;
 	}

@@ -27,6 +27,7 @@
 #include "agent.h"
 #include "vigil/cases.h"
 #include "vigil/error.h"
+#include "vigil/idmap.h"
 #include "vigil/names.h"
 #include "vigil/record.h"
 #include "vigil/roster.h"
@@ -52,14 +53,10 @@ struct clink {
 };
 
 struct vg_agent_coord {
-	struct crec **recs;
+	struct crec **recs; /* at the positions of their case ids in ids */
 	size_t n, cap;
-	size_t *slots; /* open addressing by case id: index + 1, 0 empty */
-	size_t nslots;
-	uint8_t (*seen)[VG_ID_BYTES]; /* accepted entries read (opened or not) */
-	size_t nseen, seencap;
-	size_t *seen_slots;
-	size_t nseen_slots;
+	struct vg_idmap ids;  /* case ids */
+	struct vg_idmap seen; /* accepted entries read (opened or not); seen.n counts them */
 	struct clink *links;
 	size_t nlinks, linkcap;
 	size_t unreadable;
@@ -107,58 +104,18 @@ static void progress(struct vg_agent_conn *c, const char *msg, size_t done, size
 		json_decref(m);
 }
 
-static uint64_t hash_of(const uint8_t *id, size_t nslots)
-{
-	uint64_t h;
-
-	memcpy(&h, id, sizeof(h)); /* case ids are random, entry ids hashes */
-	return h & (nslots - 1);
-}
-
 /* ---- the index ---- */
-
-static struct crec *find_rec(const struct vg_agent_coord *x, const uint8_t id[VG_CASE_ID_BYTES])
-{
-	if (x->nslots == 0)
-		return NULL;
-	for (uint64_t s = hash_of(id, x->nslots);; s = (s + 1) & (x->nslots - 1)) {
-		size_t v = x->slots[s];
-		if (v == 0)
-			return NULL;
-		if (memcmp(x->recs[v - 1]->id, id, VG_CASE_ID_BYTES) == 0)
-			return x->recs[v - 1];
-	}
-}
 
 static size_t rec_index(const struct vg_agent_coord *x, const uint8_t id[VG_CASE_ID_BYTES])
 {
-	if (x->nslots == 0)
-		return SIZE_MAX;
-	for (uint64_t s = hash_of(id, x->nslots);; s = (s + 1) & (x->nslots - 1)) {
-		size_t v = x->slots[s];
-		if (v == 0)
-			return SIZE_MAX;
-		if (memcmp(x->recs[v - 1]->id, id, VG_CASE_ID_BYTES) == 0)
-			return v - 1;
-	}
+	return vg_idmap_find(&x->ids, id);
 }
 
-static int rec_rehash(struct vg_agent_coord *x, size_t nslots)
+static struct crec *find_rec(const struct vg_agent_coord *x, const uint8_t id[VG_CASE_ID_BYTES])
 {
-	size_t *slots = calloc(nslots, sizeof(*slots));
+	size_t at = rec_index(x, id);
 
-	if (slots == NULL)
-		return vg_error_set(VG_ENOMEM, "cannot grow the merged index");
-	for (size_t i = 0; i < x->n; i++) {
-		uint64_t s = hash_of(x->recs[i]->id, nslots);
-		while (slots[s] != 0)
-			s = (s + 1) & (nslots - 1);
-		slots[s] = i + 1;
-	}
-	free(x->slots);
-	x->slots = slots;
-	x->nslots = nslots;
-	return 0;
+	return at == SIZE_MAX ? NULL : x->recs[at];
 }
 
 static int add_rec(struct crec **out, struct vg_agent_coord *x, const uint8_t id[VG_CASE_ID_BYTES])
@@ -178,20 +135,12 @@ static int add_rec(struct crec **out, struct vg_agent_coord *x, const uint8_t id
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return vg_error_set(VG_ENOMEM, "cannot grow the merged index");
+	if ((rc = vg_idmap_add(&x->ids, id, NULL)) < 0) {
+		free(r);
+		return rc;
+	}
 	memcpy(r->id, id, VG_CASE_ID_BYTES);
 	x->recs[x->n++] = r;
-	if (2 * x->n > x->nslots) {
-		if ((rc = rec_rehash(x, x->nslots == 0 ? 128 : 2 * x->nslots)) < 0) {
-			x->n--;
-			free(r);
-			return rc;
-		}
-	} else {
-		uint64_t s = hash_of(id, x->nslots);
-		while (x->slots[s] != 0)
-			s = (s + 1) & (x->nslots - 1);
-		x->slots[s] = x->n;
-	}
 	*out = r;
 	return 0;
 }
@@ -233,55 +182,6 @@ static void rec_free(struct crec *r)
 	free(r);
 }
 
-static bool seen_has(const struct vg_agent_coord *x, const uint8_t id[VG_ID_BYTES])
-{
-	if (x->nseen_slots == 0)
-		return false;
-	for (uint64_t s = hash_of(id, x->nseen_slots);; s = (s + 1) & (x->nseen_slots - 1)) {
-		size_t v = x->seen_slots[s];
-		if (v == 0)
-			return false;
-		if (memcmp(x->seen[v - 1], id, VG_ID_BYTES) == 0)
-			return true;
-	}
-}
-
-static int seen_add(struct vg_agent_coord *x, const uint8_t id[VG_ID_BYTES])
-{
-	if (x->nseen == x->seencap) {
-		size_t cap = x->seencap == 0 ? 256 : 2 * x->seencap;
-		uint8_t(*seen)[VG_ID_BYTES] = realloc(x->seen, cap * sizeof(*seen));
-		if (seen == NULL)
-			return vg_error_set(VG_ENOMEM, "cannot grow the merged index");
-		x->seen = seen;
-		x->seencap = cap;
-	}
-	memcpy(x->seen[x->nseen++], id, VG_ID_BYTES);
-	if (2 * x->nseen > x->nseen_slots) {
-		size_t nslots = x->nseen_slots == 0 ? 1024 : 2 * x->nseen_slots;
-		size_t *slots = calloc(nslots, sizeof(*slots));
-		if (slots == NULL) {
-			x->nseen--;
-			return vg_error_set(VG_ENOMEM, "cannot grow the merged index");
-		}
-		for (size_t i = 0; i < x->nseen; i++) {
-			uint64_t s = hash_of(x->seen[i], nslots);
-			while (slots[s] != 0)
-				s = (s + 1) & (nslots - 1);
-			slots[s] = i + 1;
-		}
-		free(x->seen_slots);
-		x->seen_slots = slots;
-		x->nseen_slots = nslots;
-	} else {
-		uint64_t s = hash_of(id, x->nseen_slots);
-		while (x->seen_slots[s] != 0)
-			s = (s + 1) & (x->nseen_slots - 1);
-		x->seen_slots[s] = x->nseen;
-	}
-	return 0;
-}
-
 static int link_add(struct vg_agent_coord *x, const uint8_t a[VG_CASE_ID_BYTES],
 		    const uint8_t b[VG_CASE_ID_BYTES], bool unlink)
 {
@@ -316,9 +216,8 @@ static void coord_free(struct vg_agent_coord *x)
 	for (size_t i = 0; i < x->n; i++)
 		rec_free(x->recs[i]);
 	free(x->recs);
-	free(x->slots);
-	free(x->seen);
-	free(x->seen_slots);
+	vg_idmap_release(&x->ids);
+	vg_idmap_release(&x->seen);
 	if (x->links != NULL)
 		sodium_memzero(x->links, x->linkcap * sizeof(*x->links));
 	free(x->links);
@@ -475,9 +374,9 @@ static int on_entry(void *ctx, const struct vg_entry *e, enum vg_entry_state sta
 	json_t *doc = NULL;
 	int rc;
 
-	if (state != VG_STATE_ACCEPTED || seen_has(rd->x, e->id))
+	if (state != VG_STATE_ACCEPTED || vg_idmap_find(&rd->x->seen, e->id) != SIZE_MAX)
 		return 0;
-	if ((rc = seen_add(rd->x, e->id)) < 0)
+	if ((rc = vg_idmap_add(&rd->x->seen, e->id, NULL)) < 0)
 		return rc;
 	rd->added++;
 	rc = open_doc(&doc, rd->a, rd->roster, e, &rd->work);
@@ -514,17 +413,21 @@ static int coord_ready(struct vg_agent *a, struct vg_agent_conn *c, const char *
 	if ((rc = coordinator_roster(a, &roster, code)) < 0 || (rc = vg_agent_store(a)) < 0 ||
 	    (rc = vg_store_count(a->store, &count, NULL, VG_STATE_ACCEPTED)) < 0)
 		goto done;
-	if (a->coord == NULL && (a->coord = calloc(1, sizeof(*a->coord))) == NULL) {
+	if (a->coord == NULL && (a->coord = calloc(1, sizeof(*a->coord))) != NULL) {
+		a->coord->ids = (struct vg_idmap)VG_IDMAP_INIT(VG_CASE_ID_BYTES);
+		a->coord->seen = (struct vg_idmap)VG_IDMAP_INIT(VG_ID_BYTES);
+	}
+	if (a->coord == NULL) {
 		rc = vg_error_set(VG_ENOMEM, "cannot build the merged index");
 		goto done;
 	}
-	if (a->coord->nseen == count)
+	if (a->coord->seen.n == count)
 		goto done;
 	rd.a = a;
 	rd.conn = c;
 	rd.x = a->coord;
 	rd.roster = roster;
-	rd.total = count > a->coord->nseen ? (size_t)(count - a->coord->nseen) : 0;
+	rd.total = count > a->coord->seen.n ? (size_t)(count - a->coord->seen.n) : 0;
 	if (rd.total >= PROGRESS_EVERY)
 		progress(c, "reading every member's cases", 0, rd.total);
 	if ((rc = vg_store_foreach(a->store, NULL, on_entry, &rd)) < 0) {
@@ -1107,8 +1010,8 @@ int vg_agent_link(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_i
 		goto done;
 	/* Saved. The merged index follows (it was dropped if the case index failed). */
 	for (size_t i = 0; i < count; i++) {
-		if (a->coord != NULL &&
-		    (seen_add(a->coord, ids[i]) < 0 || link_add(a->coord, lo, hi, unlink) < 0)) {
+		if (a->coord != NULL && (vg_idmap_add(&a->coord->seen, ids[i], NULL) < 0 ||
+					 link_add(a->coord, lo, hi, unlink) < 0)) {
 			vg_agent_log("merged index dropped: %s", vg_error_last());
 			vg_agent_coord_drop(a);
 		}
