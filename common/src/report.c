@@ -267,16 +267,15 @@ static int md_text(struct vg_buf *out, const char *s)
 	return vg_report__put_text(out, s, false, md_esc);
 }
 
-/* Whether text ends a sentence by itself, so that no full stop is added. */
-static bool ends_sentence(const char *s)
+bool vg_report__ends_sentence(const char *s)
 {
 	size_t n = strlen(s);
 
 	return n > 0 && strchr(".!?", s[n - 1]) != NULL;
 }
 
-/* " Label: value." when value is known; *first drops the leading space once. */
-static int md_field(struct vg_buf *out, bool *first, const char *label, const char *value)
+int vg_report__field(struct vg_buf *out, bool *first, const char *label, const char *value,
+		     const struct vg_report__style *st)
 {
 	int rc;
 
@@ -285,11 +284,77 @@ static int md_field(struct vg_buf *out, bool *first, const char *label, const ch
 	rc = vg_buf_printf(out, "%s%s: ", *first ? "" : " ", label);
 	*first = false;
 	if (rc == 0)
-		rc = md_text(out, value);
-	if (rc == 0 && !ends_sentence(value))
+		rc = st->text(out, value);
+	if (rc == 0 && !vg_report__ends_sentence(value))
 		rc = vg_buf_putc(out, '.');
 	return rc;
 }
+
+static int source_text(struct vg_buf *out, bool *first, const json_t *src,
+		       const struct vg_report__style *st)
+{
+	const char *desc = vg_report__str(src, "description"), *type = vg_report__str(src, "type"),
+		   *rel = vg_report__str(src, "reliability");
+	int rc;
+
+	if (desc == NULL && type == NULL && rel == NULL)
+		return 0;
+	rc = vg_buf_printf(out, "%sSource: ", *first ? "" : " ");
+	*first = false;
+	if (rc == 0 && vg_report__confidential(src))
+		rc = vg_buf_printf(out, "%s ", st->confidential);
+	if (rc == 0)
+		rc = st->text(out, desc != NULL ? desc : type);
+	if (rc == 0 && desc != NULL && type != NULL) {
+		rc = vg_buf_puts(out, " (");
+		if (rc == 0)
+			rc = st->text(out, type);
+		if (rc == 0)
+			rc = vg_buf_putc(out, ')');
+	}
+	if (rc == 0 && rel != NULL) {
+		rc = vg_buf_puts(out, ", reliability: ");
+		if (rc == 0)
+			rc = st->text(out, rel);
+	}
+	return rc < 0 ? rc : vg_buf_putc(out, '.');
+}
+
+int vg_report__event_fields(struct vg_buf *out, bool *first, const json_t *ev, const json_t *src,
+			    const struct vg_report__style *st)
+{
+	static const char *const before[][2] = {
+	    {"Place", "place"},	  {"Authority", "authority"}, {"Charges", "charges"},
+	    {"Status", "status"}, {"Sentence", "sentence"},   {"Counsel", "counsel"},
+	};
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < sizeof(before) / sizeof(before[0]); i++)
+		rc = vg_report__field(out, first, before[i][0], vg_report__str(ev, before[i][1]),
+				      st);
+	if (rc == 0 && src != NULL)
+		rc = source_text(out, first, src, st);
+	if (rc == 0)
+		rc = vg_report__field(out, first, "Notes", vg_report__str(ev, "notes"), st);
+	return rc;
+}
+
+int vg_report__person_fields(struct vg_buf *out, bool *first, const json_t *c,
+			     const struct vg_report__style *st)
+{
+	static const char *const fields[][2] = {
+	    {"Role", "role"},	    {"Status", "status"}, {"Sentence", "sentence"},
+	    {"Charges", "charges"}, {"Notes", "notes"},
+	};
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < sizeof(fields) / sizeof(fields[0]); i++)
+		rc =
+		    vg_report__field(out, first, fields[i][0], vg_report__str(c, fields[i][1]), st);
+	return rc;
+}
+
+static const struct vg_report__style md_style = {md_text, "(confidential)"};
 
 static int md_list(struct vg_buf *out, const json_t *list, const char *sep)
 {
@@ -309,35 +374,6 @@ static int md_list(struct vg_buf *out, const json_t *list, const char *sep)
 	return rc;
 }
 
-static int md_source(struct vg_buf *out, bool *first, const json_t *src)
-{
-	const char *desc = vg_report__str(src, "description"), *type = vg_report__str(src, "type"),
-		   *rel = vg_report__str(src, "reliability");
-	int rc;
-
-	if (desc == NULL && type == NULL && rel == NULL)
-		return 0;
-	rc = vg_buf_printf(out, "%sSource: ", *first ? "" : " ");
-	*first = false;
-	if (rc == 0 && vg_report__confidential(src))
-		rc = vg_buf_puts(out, "(confidential) ");
-	if (rc == 0)
-		rc = md_text(out, desc != NULL ? desc : type);
-	if (rc == 0 && desc != NULL && type != NULL) {
-		rc = vg_buf_puts(out, " (");
-		if (rc == 0)
-			rc = md_text(out, type);
-		if (rc == 0)
-			rc = vg_buf_putc(out, ')');
-	}
-	if (rc == 0 && rel != NULL) {
-		rc = vg_buf_puts(out, ", reliability: ");
-		if (rc == 0)
-			rc = md_text(out, rel);
-	}
-	return rc < 0 ? rc : vg_buf_putc(out, '.');
-}
-
 static int md_event(struct vg_buf *out, const struct vg_report__doc *d, const json_t *ev)
 {
 	const char *date = vg_report__str(ev, "date"), *type = vg_report__str(ev, "type"),
@@ -352,29 +388,15 @@ static int md_event(struct vg_buf *out, const struct vg_report__doc *d, const js
 		rc = vg_buf_puts(out, ": ");
 	if (rc == 0)
 		rc = type != NULL ? md_text(out, type) : vg_buf_puts(out, "event");
-	if (rc == 0 && !(type != NULL && ends_sentence(type)))
+	if (rc == 0 && !(type != NULL && vg_report__ends_sentence(type)))
 		rc = vg_buf_putc(out, '.');
 	if (rc == 0)
-		rc = md_field(out, &first, "Place", vg_report__str(ev, "place"));
-	if (rc == 0)
-		rc = md_field(out, &first, "Authority", vg_report__str(ev, "authority"));
-	if (rc == 0)
-		rc = md_field(out, &first, "Charges", vg_report__str(ev, "charges"));
-	if (rc == 0)
-		rc = md_field(out, &first, "Status", vg_report__str(ev, "status"));
-	if (rc == 0)
-		rc = md_field(out, &first, "Sentence", vg_report__str(ev, "sentence"));
-	if (rc == 0)
-		rc = md_field(out, &first, "Counsel", vg_report__str(ev, "counsel"));
-	if (rc == 0 && src != NULL)
-		rc = md_source(out, &first, src);
-	if (rc == 0)
-		rc = md_field(out, &first, "Notes", vg_report__str(ev, "notes"));
+		rc = vg_report__event_fields(out, &first, ev, src, &md_style);
 	if (rc == 0 && monitor != NULL) {
 		rc = vg_buf_puts(out, " Reported by ");
 		if (rc == 0)
 			rc = md_text(out, monitor);
-		if (rc == 0 && !ends_sentence(monitor))
+		if (rc == 0 && !vg_report__ends_sentence(monitor))
 			rc = vg_buf_putc(out, '.');
 	}
 	return rc < 0 ? rc : vg_buf_putc(out, '\n');
@@ -401,15 +423,7 @@ static int md_case(struct vg_buf *out, const struct vg_report__doc *d, const jso
 	if (rc == 0)
 		rc = vg_buf_puts(out, "\n\n");
 	if (rc == 0)
-		rc = md_field(out, &first, "Role", vg_report__str(c, "role"));
-	if (rc == 0)
-		rc = md_field(out, &first, "Status", vg_report__str(c, "status"));
-	if (rc == 0)
-		rc = md_field(out, &first, "Sentence", vg_report__str(c, "sentence"));
-	if (rc == 0)
-		rc = md_field(out, &first, "Charges", vg_report__str(c, "charges"));
-	if (rc == 0)
-		rc = md_field(out, &first, "Notes", vg_report__str(c, "notes"));
+		rc = vg_report__person_fields(out, &first, c, &md_style);
 	if (rc == 0)
 		rc = vg_buf_printf(out, "%s%s ", first ? "" : " ",
 				   json_array_size(linked) > 0 ? "Cases:" : "Case:");

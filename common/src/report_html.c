@@ -74,48 +74,7 @@ static int wrap(struct vg_buf *out, const char *pre, const char *s, const char *
 	return rc < 0 ? rc : vg_buf_puts(out, post);
 }
 
-static bool ends_sentence(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && strchr(".!?", s[n - 1]) != NULL;
-}
-
-static int field(struct vg_buf *out, bool *first, const char *label, const char *value)
-{
-	int rc;
-
-	if (value == NULL)
-		return 0;
-	rc = vg_buf_printf(out, "%s%s: ", *first ? "" : " ", label);
-	*first = false;
-	if (rc == 0)
-		rc = text(out, value);
-	if (rc == 0 && !ends_sentence(value))
-		rc = vg_buf_putc(out, '.');
-	return rc;
-}
-
-static int source(struct vg_buf *out, bool *first, const json_t *src)
-{
-	const char *desc = vg_report__str(src, "description"), *type = vg_report__str(src, "type"),
-		   *rel = vg_report__str(src, "reliability");
-	int rc;
-
-	if (desc == NULL && type == NULL && rel == NULL)
-		return 0;
-	rc = vg_buf_printf(out, "%sSource: ", *first ? "" : " ");
-	*first = false;
-	if (rc == 0 && vg_report__confidential(src))
-		rc = vg_buf_puts(out, "<strong>(confidential)</strong> ");
-	if (rc == 0)
-		rc = text(out, desc != NULL ? desc : type);
-	if (rc == 0 && desc != NULL && type != NULL)
-		rc = wrap(out, " (", type, ")");
-	if (rc == 0 && rel != NULL)
-		rc = wrap(out, ", reliability: ", rel, "");
-	return rc < 0 ? rc : vg_buf_putc(out, '.');
-}
+static const struct vg_report__style html_style = {text, "<strong>(confidential)</strong>"};
 
 static int event(struct vg_buf *out, const struct vg_report__doc *d, const json_t *ev)
 {
@@ -131,24 +90,10 @@ static int event(struct vg_buf *out, const struct vg_report__doc *d, const json_
 		rc = vg_buf_puts(out, "</span> ");
 	if (rc == 0)
 		rc = wrap(out, "<b>", type != NULL ? type : "event", "</b>");
-	if (rc == 0 && !(type != NULL && ends_sentence(type)))
+	if (rc == 0 && !(type != NULL && vg_report__ends_sentence(type)))
 		rc = vg_buf_putc(out, '.');
 	if (rc == 0)
-		rc = field(out, &first, "Place", vg_report__str(ev, "place"));
-	if (rc == 0)
-		rc = field(out, &first, "Authority", vg_report__str(ev, "authority"));
-	if (rc == 0)
-		rc = field(out, &first, "Charges", vg_report__str(ev, "charges"));
-	if (rc == 0)
-		rc = field(out, &first, "Status", vg_report__str(ev, "status"));
-	if (rc == 0)
-		rc = field(out, &first, "Sentence", vg_report__str(ev, "sentence"));
-	if (rc == 0)
-		rc = field(out, &first, "Counsel", vg_report__str(ev, "counsel"));
-	if (rc == 0 && src != NULL)
-		rc = source(out, &first, src);
-	if (rc == 0)
-		rc = field(out, &first, "Notes", vg_report__str(ev, "notes"));
+		rc = vg_report__event_fields(out, &first, ev, src, &html_style);
 	if (rc == 0 && monitor != NULL)
 		rc = wrap(out, " <span class=\"by\">Reported by <bdi>", monitor, "</bdi>.</span>");
 	return rc < 0 ? rc : vg_buf_puts(out, "</li>\n");
@@ -192,15 +137,7 @@ static int person(struct vg_buf *out, const struct vg_report__doc *d, const json
 	if (rc == 0)
 		rc = vg_buf_puts(out, "</h3>\n<p class=\"meta\">");
 	if (rc == 0)
-		rc = field(out, &first, "Role", vg_report__str(c, "role"));
-	if (rc == 0)
-		rc = field(out, &first, "Status", vg_report__str(c, "status"));
-	if (rc == 0)
-		rc = field(out, &first, "Sentence", vg_report__str(c, "sentence"));
-	if (rc == 0)
-		rc = field(out, &first, "Charges", vg_report__str(c, "charges"));
-	if (rc == 0)
-		rc = field(out, &first, "Notes", vg_report__str(c, "notes"));
+		rc = vg_report__person_fields(out, &first, c, &html_style);
 	if (rc == 0)
 		rc = vg_buf_printf(out, "%s<span class=\"ids\">%s ", first ? "" : " ",
 				   json_array_size(linked) > 0 ? "Cases:" : "Case:");

@@ -49,6 +49,28 @@ bool vg_report__confidential(const json_t *source);
 int vg_report__put_text(struct vg_buf *out, const char *s, bool keep_breaks,
 			int (*esc)(struct vg_buf *out, char c)) __attribute__((warn_unused_result));
 
+/* What differs between the formats that write sentences (Markdown, HTML). */
+struct vg_report__style {
+	int (*text)(struct vg_buf *out, const char *s); /* record text, escaped */
+	const char *confidential;			/* the mark of a confidential source */
+};
+
+/* Whether text ends a sentence by itself, so that no full stop is added. */
+bool vg_report__ends_sentence(const char *s);
+
+/* " Label: value." when value is known; *first drops the leading space once. */
+int vg_report__field(struct vg_buf *out, bool *first, const char *label, const char *value,
+		     const struct vg_report__style *st) __attribute__((warn_unused_result));
+
+/* An event's sentences after its type: place, authority, charges, status, sentence,
+ * counsel, the source (src, may be NULL), notes. */
+int vg_report__event_fields(struct vg_buf *out, bool *first, const json_t *ev, const json_t *src,
+			    const struct vg_report__style *st) __attribute__((warn_unused_result));
+
+/* A person's sentences: role, status, sentence, charges, notes. */
+int vg_report__person_fields(struct vg_buf *out, bool *first, const json_t *c,
+			     const struct vg_report__style *st) __attribute__((warn_unused_result));
+
 /* "1 person" / "2 people" style counts. */
 int vg_report__put_count(struct vg_buf *out, size_t n, const char *one, const char *many)
     __attribute__((warn_unused_result));
