@@ -7,10 +7,13 @@ packages=(
 	# build
 	build-essential cmake pkg-config
 	libsodium-dev libgit2-dev libsqlite3-dev libjansson-dev libinih-dev zlib1g-dev
+	libsystemd-dev
 	# tests
 	libcmocka-dev age minisign git jq strace util-linux bsdutils coreutils sqlite3
 	# daemon tests: raw socket requests, systemd's socket-activation tester
 	socat systemd
+	# auto-lock on suspend and session lock: a private bus for a mock logind
+	dbus-daemon
 	# the HTML report in a headless browser (tests/cli/report_html.sh)
 	chromium
 	# the Debian package and its checks (CPack's shlibdeps, man -l, completion)

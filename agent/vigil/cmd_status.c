@@ -21,9 +21,12 @@ static void print_human(const json_t *r)
 	printf("daemon:     running, pid %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(r, "pid")));
 	if (autolock > 0)
-		printf("auto-lock:  after %" JSON_INTEGER_FORMAT " s without use\n", autolock);
+		printf("auto-lock:  after %" JSON_INTEGER_FORMAT " s without use", autolock);
 	else
-		puts("auto-lock:  off");
+		fputs("auto-lock:  not on idle", stdout);
+	puts(json_is_true(json_object_get(r, "logind"))
+		 ? "; on suspend and session lock"
+		 : "; not on suspend (logind not reachable)");
 	fputs("role:       ", stdout);
 	vg_client_print_line(role != NULL ? role : "none (not joined to an organisation)");
 	fputs("remote:     ", stdout);
@@ -92,12 +95,14 @@ const struct vg_command vg_cmd_status = {
     run,
     "vigil status",
     "whether the vault is unlocked, and the state of this device",
-    "Shows whether the vault is locked, the daemon's auto-lock setting, this device's role,\n"
+    "Shows whether the vault is locked, the daemon's auto-lock settings (idle time, and\n"
+    "whether logind's suspend and session-lock signals are heard), this device's role,\n"
     "remote, undelivered and delivered entries, last sync and alarms, and how much of the\n"
     "daemon's memory is locked. Warns when the unlocked keys are not locked in memory (the\n"
     "memory-lock limit, ulimit -l, is too small) and could be swapped to disk.\n"
     "\n"
     "  --json  {\"locked\", \"role\", \"remote\", \"pending\", \"delivered\", \"last_sync\",\n"
-    "           \"alarms\", \"initialized\", \"autolock\", \"pid\", \"memlock\": {\"locked_kib\",\n"
+    "           \"alarms\", \"initialized\", \"autolock\", \"logind\", \"pid\", \"memlock\": "
+    "{\"locked_kib\",\n"
     "           \"limit_kib\", \"needed_kib\", \"ok\", \"warning\"}}\n",
 };

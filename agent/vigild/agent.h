@@ -8,6 +8,7 @@
 #define VIGILD_AGENT_H
 
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -57,12 +58,13 @@ struct vg_agent {
 	int listen_fd;
 	int lock_fd; /* holds the flock that makes this the home's only daemon */
 	int signal_fd;
-	struct vg_vault *vault;	      /* NULL while locked */
-	long vault_locked_kib;	      /* how much more memory was locked once it was held */
-	uint64_t last_use;	      /* ms, when the keys were last unlocked or used */
-	struct vg_store *store;	      /* <data>/store.db, opened on first use */
-	struct vg_agent_cases *cases; /* the case index while unlocked (cases.c) */
-	struct vg_agent_coord *coord; /* a coordinator's merged index while unlocked (coord.c) */
+	struct vg_vault *vault;		/* NULL while locked */
+	long vault_locked_kib;		/* how much more memory was locked once it was held */
+	uint64_t last_use;		/* ms, when the keys were last unlocked or used */
+	struct vg_store *store;		/* <data>/store.db, opened on first use */
+	struct vg_agent_cases *cases;	/* the case index while unlocked (cases.c) */
+	struct vg_agent_coord *coord;	/* a coordinator's merged index while unlocked (coord.c) */
+	struct vg_agent_logind *logind; /* the system bus, when logind is watched (logind.c) */
 	struct vg_agent_conn *conns[VG_AGENT_CONNS_MAX];
 	size_t nconns;
 	bool stop;
@@ -75,6 +77,14 @@ uint64_t vg_agent_now(void);
 /* log.c: one line "<UTC time> vigild[<pid>]: <event>" on stderr (the log file when
  * detached). Events only: ids, counts, uids; never a passphrase, key or record. */
 void vg_agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* logind.c: lock when the machine suspends or this user's session locks. */
+void vg_agent_logind_open(struct vg_agent *a); /* never fatal: without a bus, logs why */
+void vg_agent_logind_close(struct vg_agent *a);
+bool vg_agent_logind_watched(const struct vg_agent *a);
+/* Fill pfd (fd -1 when not watched) and return timeout_ms shortened to the bus's own. */
+int vg_agent_logind_poll(struct vg_agent *a, struct pollfd *pfd, int timeout_ms);
+void vg_agent_logind_process(struct vg_agent *a); /* after poll, whatever it said */
 
 /* server.c */
 /*
@@ -124,6 +134,11 @@ int vg_agent_sync_identity(struct vg_agent *a) __attribute__((warn_unused_result
 struct vg_agent_cases;
 /* The store, opened on first use (kept open until the daemon stops). */
 int vg_agent_store(struct vg_agent *a) __attribute__((warn_unused_result));
+/*
+ * After a request: when the store saw an I/O error, record that it must be verified and
+ * stop the daemon (the next start checks it before anything more is written).
+ */
+void vg_agent_store_failed(struct vg_agent *a);
 /*
  * Forget the case index (wiped). With save, a changed index is first sealed into the store
  * under the vault key, so the next unlock reads it instead of every entry. Called by

@@ -16,6 +16,7 @@
  * Nothing from a record reaches the log: only counts and outcomes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -33,20 +34,22 @@
 #include "vigil/error.h"
 #include "vigil/idmap.h"
 #include "vigil/feed.h"
+#include "vigil/fs.h"
 #include "vigil/id.h"
 #include "vigil/record.h"
 #include "vigil/roster.h"
 #include "vigil/store.h"
 
-#define ROSTER_DIR	"roster"
-#define STORE_FILE	"store.db"
-#define LIST_PAGE_MAX	2000	      /* cases in one case_list reply */
-#define SHOW_PAGE_BYTES (1024 * 1024) /* plaintext of the events in one case_show reply */
-#define PREFIX_MIN	8	      /* hex digits of an abbreviated id */
-#define SAVE_AFTER	1000	      /* entries opened at unlock that make saving worth it */
-#define PROGRESS_EVERY	2000	      /* entries between progress messages */
-#define INDEX_MAGIC	"vigil-case-index v1\n"
-#define INDEX_MAGIC_LEN (sizeof(INDEX_MAGIC) - 1)
+#define ROSTER_DIR	  "roster"
+#define STORE_FILE	  "store.db"
+#define STORE_VERIFY_FILE "store.verify" /* the store must be checked before use */
+#define LIST_PAGE_MAX	  2000		 /* cases in one case_list reply */
+#define SHOW_PAGE_BYTES	  (1024 * 1024)	 /* plaintext of the events in one case_show reply */
+#define PREFIX_MIN	  8		 /* hex digits of an abbreviated id */
+#define SAVE_AFTER	  1000		 /* entries opened at unlock that make saving worth it */
+#define PROGRESS_EVERY	  2000		 /* entries between progress messages */
+#define INDEX_MAGIC	  "vigil-case-index v1\n"
+#define INDEX_MAGIC_LEN	  (sizeof(INDEX_MAGIC) - 1)
 
 struct rec {
 	uint8_t id[VG_CASE_ID_BYTES];
@@ -155,14 +158,50 @@ static void index_free(struct vg_agent_cases *ix)
 
 int vg_agent_store(struct vg_agent *a)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], mark[PATH_MAX];
 	int rc;
 
 	if (a->store != NULL)
 		return 0;
-	if ((rc = vg_home_path(path, sizeof(path), a->home.data, STORE_FILE)) < 0)
+	if ((rc = vg_home_path(path, sizeof(path), a->home.data, STORE_FILE)) < 0 ||
+	    (rc = vg_home_path(mark, sizeof(mark), a->home.data, STORE_VERIFY_FILE)) < 0 ||
+	    (rc = vg_store_open(&a->store, path)) < 0)
 		return rc;
-	return vg_store_open(&a->store, path);
+	if (access(mark, F_OK) != 0)
+		return 0;
+	/* The last daemon saw a write fail (vg_agent_store_failed): prove the store first. */
+	if ((rc = vg_store_check(a->store)) < 0) {
+		vg_agent_log("the store failed its check after a failed write: %s",
+			     vg_error_last());
+		vg_store_close(a->store);
+		a->store = NULL;
+		return rc;
+	}
+	if (unlink(mark) < 0 || vg_fs_sync_parent(mark) < 0)
+		return vg_error_sys("cannot remove '%s'", mark);
+	vg_agent_log("store verified after a failed write");
+	return 0;
+}
+
+void vg_agent_store_failed(struct vg_agent *a)
+{
+	char mark[PATH_MAX];
+	int fd;
+
+	if (a->store == NULL || !vg_store_failed(a->store))
+		return;
+	/*
+	 * Best effort: on a full or failing disk even this may not be written, and SQLite's
+	 * own recovery at the next open is then all there is.
+	 */
+	if (vg_home_path(mark, sizeof(mark), a->home.data, STORE_VERIFY_FILE) == 0 &&
+	    (fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0) {
+		if (fsync(fd) < 0 || vg_fs_sync_parent(mark) < 0)
+			vg_agent_log("cannot record that the store needs a check");
+		close(fd);
+	}
+	vg_agent_log("a write to the store failed: stopping, so that the next start verifies it");
+	a->stop = true;
 }
 
 /* The home's verified roster versions; *out NULL when the home has none (not joined). */

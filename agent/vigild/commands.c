@@ -81,6 +81,7 @@ static int do_status(struct vg_agent *a, struct vg_agent_conn *c, const struct v
 	    (rc = set(reply, "locked", json_boolean(!unlocked))) < 0 ||
 	    (rc = vg_agent_sync_status(a, reply)) < 0 ||
 	    (rc = set(reply, "autolock", json_integer(a->config.autolock))) < 0 ||
+	    (rc = set(reply, "logind", json_boolean(vg_agent_logind_watched(a)))) < 0 ||
 	    (rc = set(reply, "pid", json_integer((json_int_t)getpid()))) < 0 ||
 	    (rc = set(reply, "memlock", mem)) < 0)
 		return rc;
@@ -308,5 +309,6 @@ int vg_agent_handle(struct vg_agent *a, struct vg_agent_conn *c, const char *lin
 	/* Answered as a wrong passphrase; only now, the keys go. */
 	if (a->duress)
 		vg_agent_duress_wipe(a);
+	vg_agent_store_failed(a);
 	return 0;
 }

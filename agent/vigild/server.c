@@ -364,18 +364,21 @@ static void on_timers(struct vg_agent *a, uint64_t now)
 
 int vg_agent_run(struct vg_agent *a)
 {
-	struct pollfd pfd[2 + VG_AGENT_CONNS_MAX];
+	struct pollfd pfd[2 + VG_AGENT_CONNS_MAX + 1];
 
+	vg_agent_logind_open(a);
 	while (!a->stop) {
 		size_t n = a->nconns;
 		uint64_t now = vg_agent_now();
-		int rc;
+		int rc, timeout;
 
 		pfd[0] = (struct pollfd){.fd = a->signal_fd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = a->listen_fd, .events = POLLIN};
 		for (size_t i = 0; i < n; i++)
 			pfd[2 + i] = (struct pollfd){.fd = a->conns[i]->fd, .events = POLLIN};
-		rc = poll(pfd, 2 + n, next_timeout(a, now));
+		/* Last: the system bus, when logind is watched (fd -1 is skipped by poll). */
+		timeout = vg_agent_logind_poll(a, &pfd[2 + n], next_timeout(a, now));
+		rc = poll(pfd, 2 + n + 1, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -393,6 +396,7 @@ int vg_agent_run(struct vg_agent *a)
 		}
 		if (!a->stop && (pfd[1].revents & POLLIN))
 			accept_one(a, now);
+		vg_agent_logind_process(a);
 		on_timers(a, now);
 	}
 	return 0;
@@ -405,6 +409,7 @@ void vg_agent_release(struct vg_agent *a)
 	while (a->nconns > 0)
 		conn_remove(a, a->nconns - 1);
 	vg_agent_lock(a, "stopping");
+	vg_agent_logind_close(a);
 	vg_store_close(a->store);
 	a->store = NULL;
 	if (a->own_socket && lstat(a->sock_path, &st) == 0 && st.st_dev == a->sock_dev &&

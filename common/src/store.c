@@ -30,6 +30,7 @@ static const char case_index_ad[] = "vigil-case-index v1";
 struct vg_store {
 	sqlite3 *db;
 	char *path;
+	bool failed; /* an I/O error was seen: nothing more is done (vg_store_failed) */
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -80,6 +81,22 @@ static int db_error(struct vg_store *s, int sqlite_rc, const char *what)
 {
 	int code = VG_EIO;
 
+	/*
+	 * After a failed write or fsync the kernel may have dropped the dirty pages and
+	 * cleared the error, so a later fsync can succeed over lost data; the database
+	 * cannot be trusted to be what SQLite believes. Nothing more is done on this handle:
+	 * the store is verified when it is opened again (vg_store_failed).
+	 */
+	switch (sqlite_rc & 0xff) {
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		s->failed = true;
+		break;
+	default:
+		break;
+	}
 	if (sqlite_rc == SQLITE_CORRUPT || sqlite_rc == SQLITE_NOTADB)
 		code = VG_EFORMAT;
 	else if (sqlite_rc == SQLITE_NOMEM)
@@ -90,15 +107,32 @@ static int db_error(struct vg_store *s, int sqlite_rc, const char *what)
 			    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(sqlite_rc));
 }
 
+static int refuse_failed(const struct vg_store *s)
+{
+	return vg_error_set(
+	    VG_EIO,
+	    "store '%s': an earlier write failed; nothing more is written until the "
+	    "store is opened again and verified (restart vigild)",
+	    s->path);
+}
+
 static int exec(struct vg_store *s, const char *sql)
 {
-	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	int rc;
+
+	if (s->failed)
+		return refuse_failed(s);
+	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : db_error(s, rc, "cannot configure");
 }
 
 static int prepare(struct vg_store *s, sqlite3_stmt **st, const char *sql)
 {
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+	int rc;
+
+	if (s->failed)
+		return refuse_failed(s);
+	rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
 	return rc == SQLITE_OK ? 0 : db_error(s, rc, "cannot prepare statement");
 }
 
@@ -108,6 +142,8 @@ static int stmt(struct vg_store *s, sqlite3_stmt **st, const char *sql)
 	size_t i;
 	int rc;
 
+	if (s->failed)
+		return refuse_failed(s);
 	for (i = 0; i < STMT_CACHE && s->cache[i].sql != NULL; i++)
 		if (s->cache[i].sql == sql) {
 			*st = s->cache[i].st;
@@ -242,7 +278,17 @@ int vg_store_begin(struct vg_store *s)
 
 int vg_store_commit(struct vg_store *s)
 {
-	return exec(s, "COMMIT");
+	int rc = exec(s, "COMMIT");
+
+	/* A COMMIT that failed leaves the transaction open: end it, or the handle stays locked. */
+	if (rc < 0)
+		vg_store_rollback(s);
+	return rc;
+}
+
+bool vg_store_failed(const struct vg_store *s)
+{
+	return s->failed;
 }
 
 void vg_store_rollback(struct vg_store *s)

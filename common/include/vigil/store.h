@@ -11,6 +11,7 @@
 #ifndef VIGIL_STORE_H
 #define VIGIL_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,15 @@ void vg_store_close(struct vg_store *s);
 int vg_store_begin(struct vg_store *s) __attribute__((warn_unused_result));
 int vg_store_commit(struct vg_store *s) __attribute__((warn_unused_result));
 void vg_store_rollback(struct vg_store *s);
+
+/*
+ * Whether an I/O error (a failed write or fsync, a full disk, a damaged page) was seen on
+ * this handle. From then on every statement is refused: after a failed fsync the kernel
+ * may have dropped the unwritten pages, so what SQLite holds in memory may not be what is
+ * on the disk. The caller closes the store and opens it again, and vg_store_check proves
+ * it before anything more is written (vigild stops; its next start does this).
+ */
+bool vg_store_failed(const struct vg_store *s);
 
 /* Add an entry (VG_EEXISTS when its id is there). reason may be NULL; never plaintext. */
 int vg_store_put_entry(struct vg_store *s, const struct vg_entry *e, enum vg_entry_state state,
