@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs the dependencies, builds with -Werror and
 # the test KDF profile, runs every test through ctest, then again under AddressSanitizer
-# and UndefinedBehaviorSanitizer, then replays every fuzz corpus under libFuzzer and fuzzes
+# and UndefinedBehaviorSanitizer, the unit, daemon and audit tests under ThreadSanitizer,
+# then replays every fuzz corpus under libFuzzer and fuzzes
 # each parser for its share of the budget, and finally builds the Debian package and
 # checks it (installed into a scratch root; with CI=true as root, also installed with
 # dpkg, used and removed), and runs the end-to-end demo, which checks its own results.
@@ -37,6 +38,8 @@ done
 bash packaging/install-deps.sh
 
 jobs=$(nproc)
+# The tests the ThreadSanitizer build runs: unit suites and the daemon's own tests.
+TSAN_TESTS='^unit/|daemon_|audit'
 passed=0
 failed=0
 status=0
@@ -52,10 +55,10 @@ run_suite() {
 		echo "test.sh: $name build failed" >&2
 		exit 1
 	}
-	echo "==> $name: ctest"
+	echo "==> $name: ctest ${ctest_select[*]}"
 	log="$dir/ctest.log"
 	set +e
-	(cd "$dir" && ctest --output-on-failure -j "$jobs") 2>&1 | tee "$log"
+	(cd "$dir" && ctest --output-on-failure -j "$jobs" "${ctest_select[@]}") 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
 	set -e
 	local line
@@ -69,11 +72,17 @@ run_suite() {
 	[ "$rc" -eq 0 ] || status=1
 }
 
+ctest_select=()
 run_suite plain "$top/build"
 if [ $sanitize -eq 1 ]; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	run_suite sanitized "$top/build-sanitize" -DVIGIL_SANITIZE=ON
+	# ThreadSanitizer over what runs threads (the audit's workers) and the daemon's tests.
+	export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+	ctest_select=(-R "$TSAN_TESTS")
+	run_suite threads "$top/build-tsan" -DVIGIL_TSAN=ON
+	ctest_select=()
 fi
 if [ $fuzz -eq 1 ]; then
 	if bash packaging/fuzz.sh "${VIGIL_FUZZ_SECONDS:-300}"; then

@@ -160,6 +160,8 @@ static int stmt(struct vg_store *s, sqlite3_stmt **st, const char *sql)
 
 static void stmt_done(sqlite3_stmt *st)
 {
+	if (st == NULL) /* stmt() failed: nothing to reset (clear_bindings(NULL) would crash) */
+		return;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }
