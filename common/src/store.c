@@ -739,6 +739,24 @@ int vg_store_delete_case_index(struct vg_store *s)
 	return rc;
 }
 
+/*
+ * integrity_check's first complaint, on one line: its report starts with a header line
+ * ("*** in database main ***") and may run to hundreds of lines.
+ */
+static int damaged(const struct vg_store *s, const char *report)
+{
+	const char *p = report;
+	size_t n;
+
+	if (strncmp(p, "*** ", 4) == 0 && strchr(p, '\n') != NULL)
+		p = strchr(p, '\n') + 1;
+	n = strcspn(p, "\n");
+	if (n > 160)
+		n = 160;
+	return vg_error_set(VG_EFORMAT, "store '%s' is damaged (integrity_check: %.*s%s)", s->path,
+			    (int)n, p, p[n] != '\0' ? ", and more" : "");
+}
+
 int vg_store_check(struct vg_store *s)
 {
 	sqlite3_stmt *st = NULL;
@@ -750,8 +768,7 @@ int vg_store_check(struct vg_store *s)
 	if (rc != SQLITE_ROW)
 		rc = db_error(s, rc, "cannot check integrity");
 	else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
-		rc = vg_error_set(VG_EFORMAT, "store '%s' is damaged: %s", s->path,
-				  (const char *)sqlite3_column_text(st, 0));
+		rc = damaged(s, (const char *)sqlite3_column_text(st, 0));
 	else
 		rc = 0;
 	sqlite3_finalize(st);
