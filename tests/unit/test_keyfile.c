@@ -43,6 +43,8 @@
 #define vg_keyfile_read	      normal_keyfile_read
 #define vg_keyfile_derive     normal_keyfile_derive
 #define vg_keyfile_seal_keyed normal_keyfile_seal_keyed
+#define vg_keyfile_seal_slotkey normal_keyfile_seal_slotkey
+#define vg_keyfile_read_slotkey normal_keyfile_read_slotkey
 #include "keyfile.c"
 #undef vg_keyfile_profile
 #undef vg_keyfile_floor
@@ -53,6 +55,8 @@
 #undef vg_keyfile_read
 #undef vg_keyfile_derive
 #undef vg_keyfile_seal_keyed
+#undef vg_keyfile_seal_slotkey
+#undef vg_keyfile_read_slotkey
 #pragma GCC diagnostic pop
 #if KFT_TEST_KDF
 #define VIGIL_TEST_KDF 1
