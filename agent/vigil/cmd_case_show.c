@@ -293,7 +293,8 @@ static int run_list(struct vg_client *c, int argc, char **argv)
 		if (json_is_true(json_object_get(cs, "draft")))
 			fputs(", draft", stdout);
 		if (json_is_true(json_object_get(cs, "delivered")))
-			fputs(", delivered in part (older entries no longer readable here)", stdout);
+			fputs(", delivered in part (older entries no longer readable here)",
+			      stdout);
 		fputc('\n', stdout);
 	}
 	if (json_array_size(all) == 0)

@@ -104,5 +104,6 @@ const struct vg_command vg_cmd_status = {
     "\n"
     "  --json  {\"locked\", \"role\", \"remote\", \"pending\", \"delivered\", \"received\",\n"
     "           \"last_sync\", \"alarms\", \"initialized\", \"autolock\", \"pid\",\n"
-    "           \"memlock\": {\"locked_kib\", \"limit_kib\", \"needed_kib\", \"ok\", \"warning\"}}\n",
+    "           \"memlock\": {\"locked_kib\", \"limit_kib\", \"needed_kib\", \"ok\", "
+    "\"warning\"}}\n",
 };

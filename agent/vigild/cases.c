@@ -1127,9 +1127,9 @@ int vg_agent_case_list(struct vg_agent *a, struct vg_agent_conn *c,
 		json_t *s;
 		if (i < n) {
 			s = vg_case_summary(match[i]->id, match[i]->st, match[i]->n);
-			if (s != NULL &&
-			    json_object_set_new(s, "delivered",
-						json_boolean(in_list(&delivered, match[i]->id))) < 0) {
+			if (s != NULL && json_object_set_new(
+					     s, "delivered",
+					     json_boolean(in_list(&delivered, match[i]->id))) < 0) {
 				json_decref(s);
 				s = NULL;
 			}
@@ -1147,8 +1147,8 @@ int vg_agent_case_list(struct vg_agent *a, struct vg_agent_conn *c,
 		goto done;
 	list = NULL;
 	if ((rc = set(reply, "total", json_integer((json_int_t)(n + nd)))) < 0 ||
-	    (rc = set(reply, "next",
-		      end < n + nd ? json_integer((json_int_t)end) : json_null())) < 0)
+	    (rc = set(reply, "next", end < n + nd ? json_integer((json_int_t)end) : json_null())) <
+		0)
 		goto done;
 	vg_agent_touch(a);
 done:

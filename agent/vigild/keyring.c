@@ -85,7 +85,8 @@ static int recover(struct vg_agent *a, struct vg_vault **v, const uint8_t *pass,
 	if (vg_deliver_finish(&rotated, a->store, *v, a->vault_path) < 0)
 		vg_agent_log("cannot finish destroying delivered read keys: %s", vg_error_last());
 	else if (rotated)
-		vg_agent_log("vault key rotated (an interrupted destruction of read keys finished)");
+		vg_agent_log(
+		    "vault key rotated (an interrupted destruction of read keys finished)");
 	return 0;
 }
 

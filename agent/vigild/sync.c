@@ -259,12 +259,11 @@ int vg_agent_remote_set(struct vg_agent *a, struct vg_agent_conn *c,
 
 static json_t *report_json(const struct vg_sync_report *r)
 {
-	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I}", "receipts_written",
-			      (json_int_t)r->receipts_written, "receipts_checked",
-			      (json_int_t)r->receipts_checked, "receipts_honoured",
-			      (json_int_t)r->receipts_honoured, "receipts_ignored",
-			      (json_int_t)r->receipts_ignored, "received_now",
-			      (json_int_t)r->received);
+	json_t *o =
+	    json_pack("{s:I,s:I,s:I,s:I,s:I}", "receipts_written", (json_int_t)r->receipts_written,
+		      "receipts_checked", (json_int_t)r->receipts_checked, "receipts_honoured",
+		      (json_int_t)r->receipts_honoured, "receipts_ignored",
+		      (json_int_t)r->receipts_ignored, "received_now", (json_int_t)r->received);
 	json_t *base = report_base(r);
 
 	if (o == NULL || base == NULL || json_object_update(base, o) < 0) {

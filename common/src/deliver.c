@@ -141,8 +141,9 @@ int vg_deliver_destroy(size_t *destroyed, struct vg_store *s, struct vg_vault *v
 	{
 		size_t k = 0, m = list.len / VG_CASE_ID_BYTES;
 		for (size_t i = 0; i < m; i++)
-			if (k == 0 || memcmp(list.ptr + (k - 1) * VG_CASE_ID_BYTES,
-					     list.ptr + i * VG_CASE_ID_BYTES, VG_CASE_ID_BYTES) != 0)
+			if (k == 0 ||
+			    memcmp(list.ptr + (k - 1) * VG_CASE_ID_BYTES,
+				   list.ptr + i * VG_CASE_ID_BYTES, VG_CASE_ID_BYTES) != 0)
 				memmove(list.ptr + (k++) * VG_CASE_ID_BYTES,
 					list.ptr + i * VG_CASE_ID_BYTES, VG_CASE_ID_BYTES);
 		list.len = k * VG_CASE_ID_BYTES;
@@ -150,8 +151,7 @@ int vg_deliver_destroy(size_t *destroyed, struct vg_store *s, struct vg_vault *v
 	/* The case index summarises what was just destroyed: it goes in the same transaction. */
 	if ((rc = vg_store_delete_case_index(s)) < 0 ||
 	    (rc = vg_store_put_delivered(s, v->key, list.ptr, list.len)) < 0 ||
-	    (rc = vg_sync_state_set_int(s, KEY_ROTATE, 1)) < 0 ||
-	    (rc = vg_store_commit(s)) < 0)
+	    (rc = vg_sync_state_set_int(s, KEY_ROTATE, 1)) < 0 || (rc = vg_store_commit(s)) < 0)
 		goto fail;
 	if (destroyed != NULL)
 		*destroyed = gone;
@@ -215,8 +215,7 @@ done:
 	return rc;
 }
 
-int vg_deliver_finish(bool *rotated, struct vg_store *s, struct vg_vault *v,
-		      const char *vault_path)
+int vg_deliver_finish(bool *rotated, struct vg_store *s, struct vg_vault *v, const char *vault_path)
 {
 	int64_t due = 0, cp = 0;
 	int rc;

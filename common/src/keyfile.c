@@ -187,8 +187,8 @@ int vg_keyfile_derive(uint8_t salt_out[16], uint8_t *key_out, const char *pass, 
 }
 
 /* slotkey: salt (16) || derived key (32) || opslimit (4, LE) || memory KiB (4, LE). */
-static void kf_slotkey_put(uint8_t *slotkey, const uint8_t *salt, const uint8_t *key,
-			   uint32_t ops, uint32_t mem)
+static void kf_slotkey_put(uint8_t *slotkey, const uint8_t *salt, const uint8_t *key, uint32_t ops,
+			   uint32_t mem)
 {
 	memcpy(slotkey, salt, KF_SALT_LEN);
 	memcpy(slotkey + KF_SALT_LEN, key, KF_KEY_LEN);
@@ -304,8 +304,7 @@ int vg_keyfile_seal_keyed(struct vg_buf *out, enum vg_keyfile_kind kind, unsigne
 			  const uint8_t *payload, size_t len, const char *pass, size_t passlen,
 			  unsigned keyed_slot, const uint8_t salt[16], const uint8_t key[32])
 {
-	return kf_seal(out, kind, nslots, payload, len, pass, passlen, NULL, keyed_slot, salt,
-		       key);
+	return kf_seal(out, kind, nslots, payload, len, pass, passlen, NULL, keyed_slot, salt, key);
 }
 
 int vg_keyfile_seal_slotkey(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
@@ -499,8 +498,7 @@ static int kf_read(struct vg_buf *payload_out, unsigned *slot_out, uint8_t *slot
 		return vg_error_set(VG_EINVAL, "cannot read key file: no path");
 	if ((rc = vg_fs_read_file(&file, path, KF_FILE_MAX)) < 0)
 		goto done;
-	rc = kf_open(payload_out, slot_out, slotkey, kind, file.ptr, file.len, pass, passlen,
-		     path);
+	rc = kf_open(payload_out, slot_out, slotkey, kind, file.ptr, file.len, pass, passlen, path);
 done:
 	vg_buf_release(&file);
 	return rc;

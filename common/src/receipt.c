@@ -75,9 +75,10 @@ static int check(const struct vg_receipt *r)
 	if (r->n < 1 || r->n > VG_ENTRY_INT_MAX || r->roster < 1 || r->roster > VG_ENTRY_INT_MAX)
 		return vg_error_set(VG_EFORMAT, "receipt: n or roster out of range");
 	if ((r->n == 1) != (sodium_is_zero(r->prev, VG_ID_BYTES) != 0))
-		return vg_error_set(VG_EFORMAT, r->n == 1 ? "receipt: receipt 1 names a previous one"
-							  : "receipt: a receipt after 1 must name "
-							    "the previous one's hash");
+		return vg_error_set(VG_EFORMAT, r->n == 1
+						    ? "receipt: receipt 1 names a previous one"
+						    : "receipt: a receipt after 1 must name "
+						      "the previous one's hash");
 	if (r->nmembers > VG_RECEIPT_MEMBERS_MAX)
 		return vg_error_set(VG_ELIMIT, "receipt: more than %d members",
 				    VG_RECEIPT_MEMBERS_MAX);
@@ -103,10 +104,9 @@ int vg_receipt_encode(struct vg_buf *out, const struct vg_receipt *r)
 		return vg_error_set(VG_ENOMEM, "out of memory");
 	for (size_t i = 0; i < r->nmembers && !bad; i++) {
 		const struct vg_receipt_mark *m = &r->members[i];
-		bad = json_array_append_new(arr, json_pack("{s:o,s:o,s:I}", "entry",
-							   hex_json(m->entry), "id",
-							   hex_json(m->id), "seq",
-							   (json_int_t)m->seq)) < 0;
+		bad = json_array_append_new(
+			  arr, json_pack("{s:o,s:o,s:I}", "entry", hex_json(m->entry), "id",
+					 hex_json(m->id), "seq", (json_int_t)m->seq)) < 0;
 	}
 	if (!bad)
 		doc = json_pack("{s:o,s:o,s:I,s:o,s:o,s:I,s:i}", "coordinator",
@@ -176,7 +176,7 @@ static int get_int(uint64_t *out, const json_t *obj, const char *key)
 
 static int parse_doc(struct vg_receipt *r, const json_t *doc)
 {
-	static const char *const top[] = {"coordinator", "members", "n",  "org",
+	static const char *const top[] = {"coordinator", "members", "n", "org",
 					  "prev",	 "roster",  "v"};
 	static const char *const mem[] = {"entry", "id", "seq"};
 	const json_t *v = json_object_get(doc, "v"), *arr, *m;
@@ -286,8 +286,9 @@ static int hex(struct cursor *c, uint8_t out[VG_ID_BYTES], const char *what)
 {
 	if (c->end - c->p < VG_ID_HEX_LEN ||
 	    vg_hex_decode(out, VG_ID_BYTES, c->p, VG_ID_HEX_LEN) < 0)
-		return vg_error_set(
-		    VG_EFORMAT, "receipt trusted comment: %s is not 64 lower-case hex digits", what);
+		return vg_error_set(VG_EFORMAT,
+				    "receipt trusted comment: %s is not 64 lower-case hex digits",
+				    what);
 	c->p += VG_ID_HEX_LEN;
 	return 0;
 }

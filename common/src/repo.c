@@ -688,7 +688,8 @@ int vg_repo__commit_files(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES],
 			goto done;
 		}
 	}
-	if (git_treebuilder_write(&tree_oid, tb) < 0 || git_tree_lookup(&tree, b.git, &tree_oid) < 0 ||
+	if (git_treebuilder_write(&tree_oid, tb) < 0 ||
+	    git_tree_lookup(&tree, b.git, &tree_oid) < 0 ||
 	    git_signature_new(&sig, "vigil", "vigil@invalid", 0, 0) < 0 ||
 	    git_commit_create(&commit_oid, b.git, NULL, sig, sig, NULL, "", tree,
 			      has_parent ? 1 : 0, (const git_commit **)&parent) < 0 ||

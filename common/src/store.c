@@ -857,35 +857,71 @@ done:
 	return rc;
 }
 
-/* Rewrap every row of one table: SELECT key, blob; UPDATE ... SET blob WHERE key. */
+/*
+ * Rewrap every row of one table: SELECT key, blob; UPDATE ... SET blob = ?1 WHERE key = ?2.
+ * The rows are read first, then updated: an update during the scan may move a row ahead
+ * of the cursor, which would then meet it again, already under the new key.
+ */
 static int rewrap_table(struct vg_store *s, const char *select, const char *update,
 			const char *label, size_t label_len, bool id_in_ad, const uint8_t *old_key,
 			const uint8_t *new_key)
 {
-	struct vg_buf plain = VG_BUF_INIT_SECURE, sealed = VG_BUF_INIT;
+	struct vg_buf plain = VG_BUF_INIT_SECURE, sealed = VG_BUF_INIT, rows = VG_BUF_INIT;
 	sqlite3_stmt *sel = NULL, *upd = NULL;
+	size_t off = 0;
 	int rc;
 
 	if ((rc = prepare(s, &sel, select)) < 0 || (rc = prepare(s, &upd, update)) < 0)
 		goto done;
+	/* rows: for each, key length (8) || key || blob length (8) || blob */
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		const uint8_t *id = NULL;
-
-		if (id_in_ad) {
-			if (sqlite3_column_bytes(sel, 0) != VG_ID_BYTES) {
-				rc = vg_error_set(VG_EFORMAT, "store holds a malformed key row");
+		uint64_t lens[2] = {(uint64_t)sqlite3_column_bytes(sel, 0),
+				    (uint64_t)sqlite3_column_bytes(sel, 1)};
+		if (sqlite3_column_type(sel, 0) == SQLITE_INTEGER) {
+			int64_t k = sqlite3_column_int64(sel, 0);
+			lens[0] = 8;
+			if ((rc = vg_buf_put(&rows, &lens[0], 8)) < 0 ||
+			    (rc = vg_buf_put(&rows, &k, 8)) < 0)
 				goto done;
-			}
-			id = sqlite3_column_blob(sel, 0);
+		} else if ((rc = vg_buf_put(&rows, &lens[0], 8)) < 0 ||
+			   (rc = vg_buf_put(&rows, sqlite3_column_blob(sel, 0), lens[0])) < 0) {
+			goto done;
 		}
-		if ((rc = open_blob(&plain, old_key, label, label_len, id,
-				    sqlite3_column_blob(sel, 1),
-				    (size_t)sqlite3_column_bytes(sel, 1))) < 0 ||
-		    (rc = seal_blob(&sealed, new_key, label, label_len, id, plain.ptr,
-				    plain.len)) < 0)
+		if ((rc = vg_buf_put(&rows, &lens[1], 8)) < 0 ||
+		    (rc = vg_buf_put(&rows, sqlite3_column_blob(sel, 1), lens[1])) < 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = db_error(s, rc, "cannot read sealed values");
+		goto done;
+	}
+	rc = 0;
+	while (off < rows.len) {
+		uint64_t klen, blen;
+		const uint8_t *key, *blob;
+
+		memcpy(&klen, rows.ptr + off, 8);
+		key = rows.ptr + off + 8;
+		memcpy(&blen, key + klen, 8);
+		blob = key + klen + 8;
+		off += 16 + klen + blen;
+		if (id_in_ad && klen != VG_ID_BYTES) {
+			rc = vg_error_set(VG_EFORMAT, "store holds a malformed key row");
+			goto done;
+		}
+		if ((rc = open_blob(&plain, old_key, label, label_len, id_in_ad ? key : NULL, blob,
+				    (size_t)blen)) < 0 ||
+		    (rc = seal_blob(&sealed, new_key, label, label_len, id_in_ad ? key : NULL,
+				    plain.ptr, plain.len)) < 0)
 			goto done;
 		sqlite3_bind_blob64(upd, 1, sealed.ptr, sealed.len, SQLITE_STATIC);
-		sqlite3_bind_value(upd, 2, sqlite3_column_value(sel, 0));
+		if (id_in_ad) {
+			sqlite3_bind_blob(upd, 2, key, VG_ID_BYTES, SQLITE_STATIC);
+		} else {
+			int64_t k;
+			memcpy(&k, key, 8);
+			sqlite3_bind_int64(upd, 2, k);
+		}
 		rc = sqlite3_step(upd);
 		sqlite3_reset(upd);
 		sqlite3_clear_bindings(upd);
@@ -893,13 +929,14 @@ static int rewrap_table(struct vg_store *s, const char *select, const char *upda
 			rc = db_error(s, rc, "cannot rewrap a sealed value");
 			goto done;
 		}
+		rc = 0;
 	}
-	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read sealed values");
 done:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
 	vg_buf_release(&plain);
 	vg_buf_release(&sealed);
+	vg_buf_release(&rows);
 	return rc;
 }
 
@@ -932,8 +969,9 @@ int vg_store_checkpoint(struct vg_store *s)
 	if (rc != SQLITE_ROW)
 		rc = db_error(s, rc, "cannot checkpoint");
 	else if (sqlite3_column_int(st, 0) != 0)
-		rc = vg_error_set(VG_EIO, "store '%s': the checkpoint could not complete (another "
-					    "reader holds the database)",
+		rc = vg_error_set(VG_EIO,
+				  "store '%s': the checkpoint could not complete (another "
+				  "reader holds the database)",
 				  s->path);
 	else
 		rc = 0;

@@ -297,7 +297,8 @@ static int fetch(struct sync *s, bool roster_only)
 			snprintf(spec_self, sizeof(spec_self),
 				 MEMBERS_PREFIX "*:" VG_SYNC_TRACKING_PREFIX "members/*");
 		specs[arr.count++] = spec_self;
-		specs[arr.count++] = VG_RECEIPT_REF_PREFIX "*:" VG_SYNC_TRACKING_PREFIX "receipts/*";
+		specs[arr.count++] =
+		    VG_RECEIPT_REF_PREFIX "*:" VG_SYNC_TRACKING_PREFIX "receipts/*";
 	}
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.callbacks = cb;

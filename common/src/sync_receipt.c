@@ -142,17 +142,17 @@ static int mark_get(struct vg_store *store, struct mark *m, const uint8_t author
 	return rc;
 }
 
-static int mark_set(struct vg_store *store, const uint8_t author[VG_ID_BYTES],
-		    const struct mark *m)
+static int mark_set(struct vg_store *store, const uint8_t author[VG_ID_BYTES], const struct mark *m)
 {
 	sqlite3 *db = vg_store__db(store);
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
-			       "INSERT OR REPLACE INTO receipt_marks (author, seq, id) VALUES (?, ?, "
-			       "?)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		db,
+		"INSERT OR REPLACE INTO receipt_marks (author, seq, id) VALUES (?, ?, "
+		"?)",
+		-1, &st, NULL) != SQLITE_OK)
 		return db_fail(db, "cannot keep a mark");
 	sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->seq);
@@ -236,11 +236,12 @@ static int advance(struct vg_sync__receipts *x, const uint8_t author[VG_ID_BYTES
 				char hex[VG_ID_HEX_LEN + 1], eh[VG_ID_HEX_LEN + 1];
 				vg_hex_encode(hex, author, VG_ID_BYTES);
 				vg_hex_encode(eh, e.id, VG_ID_BYTES);
-				rc = alarm(x, "undecryptable", hex,
-					   "entry %s (sequence %llu) of member %.16s is validly signed "
-					   "but does not open for this coordinator, one of its "
-					   "recipients: %s",
-					   eh, (unsigned long long)e.meta.seq, hex, vg_error_last());
+				rc = alarm(
+				    x, "undecryptable", hex,
+				    "entry %s (sequence %llu) of member %.16s is validly signed "
+				    "but does not open for this coordinator, one of its "
+				    "recipients: %s",
+				    eh, (unsigned long long)e.meta.seq, hex, vg_error_last());
 				if (rc < 0)
 					goto done;
 				break; /* the mark waits before it */
@@ -457,10 +458,11 @@ static int covered(struct vg_sync__receipts *x, struct idset *out, uint64_t upto
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
-			       "SELECT e.id, e.roster FROM entries e JOIN file_keys k ON k.id = e.id "
-			       "WHERE e.author = ? AND e.state = 0 AND e.seq <= ? ORDER BY e.seq",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		db,
+		"SELECT e.id, e.roster FROM entries e JOIN file_keys k ON k.id = e.id "
+		"WHERE e.author = ? AND e.state = 0 AND e.seq <= ? ORDER BY e.seq",
+		-1, &st, NULL) != SQLITE_OK)
 		return db_fail(db, "cannot list own entries");
 	sqlite3_bind_blob(st, 1, x->o->self, VG_ID_BYTES, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)upto);
@@ -468,9 +470,9 @@ static int covered(struct vg_sync__receipts *x, struct idset *out, uint64_t upto
 		if (sqlite3_column_bytes(st, 0) != VG_ID_BYTES)
 			continue;
 		if (coordinator != NULL &&
-		    !is_coordinator(vg_roster_set_get(x->set,
-						      (uint64_t)sqlite3_column_int64(st, 1)),
-				    coordinator))
+		    !is_coordinator(
+			vg_roster_set_get(x->set, (uint64_t)sqlite3_column_int64(st, 1)),
+			coordinator))
 			continue;
 		if ((rc = idset_add(out, sqlite3_column_blob(st, 0))) < 0)
 			goto done;
@@ -525,7 +527,8 @@ static int check_branch(struct vg_sync__receipts *x, const char *name, const uin
 	x->rep->receipts_checked++;
 	m = vg_roster_find(cur, c);
 	if (m == NULL || m->revoked || m->role != VG_ROLE_COORDINATOR) {
-		say(x, "receipt of %.16s ignored: not an unrevoked coordinator in roster version %llu",
+		say(x,
+		    "receipt of %.16s ignored: not an unrevoked coordinator in roster version %llu",
 		    hex, (unsigned long long)cur->version);
 		goto ignored;
 	}

@@ -278,8 +278,8 @@ int vg_vault_read(struct vg_vault **out, const char *path, const char *pass, siz
 	*out = NULL;
 	if (slotkey == NULL)
 		return vg_error_set(VG_ENOMEM, "cannot allocate guarded memory");
-	rc = vg_keyfile_read_slotkey(&payload, NULL, slotkey, path, VG_KEYFILE_VAULT, pass,
-				     passlen);
+	rc =
+	    vg_keyfile_read_slotkey(&payload, NULL, slotkey, path, VG_KEYFILE_VAULT, pass, passlen);
 	if (rc == 0)
 		rc = vg_vault_decode(out, payload.ptr, payload.len);
 	if (rc == 0) {

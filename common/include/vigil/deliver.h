@@ -45,8 +45,8 @@ int vg_deliver_destroy(size_t *destroyed, struct vg_store *s, struct vg_vault *v
  * then checkpoint and truncate the WAL when that is due. *rotated (may be NULL) says
  * whether a rotation ran. Safe to call at any time (unlock, every sync).
  */
-int vg_deliver_finish(bool *rotated, struct vg_store *s, struct vg_vault *v,
-		      const char *vault_path) __attribute__((warn_unused_result));
+int vg_deliver_finish(bool *rotated, struct vg_store *s, struct vg_vault *v, const char *vault_path)
+    __attribute__((warn_unused_result));
 
 /* Rotate the vault key now (FORMAT.md 17.8); the store's generation must be v's. */
 int vg_deliver_rotate(struct vg_store *s, struct vg_vault *v, const char *vault_path)

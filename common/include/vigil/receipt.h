@@ -32,9 +32,9 @@ struct vg_receipt_mark {
 struct vg_receipt {
 	uint8_t org[VG_ID_BYTES];
 	uint8_t coordinator[VG_ID_BYTES];
-	uint64_t n;		   /* 1, 2, 3, ... on its branch */
-	uint8_t prev[VG_ID_BYTES]; /* hash of receipt n - 1; zero when n == 1 */
-	uint64_t roster;	   /* the coordinator's current roster version */
+	uint64_t n;			 /* 1, 2, 3, ... on its branch */
+	uint8_t prev[VG_ID_BYTES];	 /* hash of receipt n - 1; zero when n == 1 */
+	uint64_t roster;		 /* the coordinator's current roster version */
 	struct vg_receipt_mark *members; /* strictly ascending by id; malloc'd */
 	size_t nmembers;
 	uint8_t hash[VG_ID_BYTES]; /* BLAKE2b-256 of receipt.json: set by parse and sign */

@@ -74,16 +74,16 @@ struct vg_sync_report {
 	size_t branches;	 /* member branches that had moved */
 	size_t fetched;		 /* new entries found on them */
 	size_t accepted, pending, quarantined, refused;
-	size_t promoted;  /* pending entries accepted once their gap was filled */
-	size_t committed; /* own entries committed to the local branch */
-	size_t pushed;	  /* own entries the remote now holds that it did not */
-	size_t alarms;	  /* alarms raised by this sync */
+	size_t promoted;	  /* pending entries accepted once their gap was filled */
+	size_t committed;	  /* own entries committed to the local branch */
+	size_t pushed;		  /* own entries the remote now holds that it did not */
+	size_t alarms;		  /* alarms raised by this sync */
 	size_t receipts_written;  /* a coordinator's receipts written */
 	size_t receipts_checked;  /* coordinators' receipts branches read (monitors) */
 	size_t receipts_honoured; /* receipts that named this device correctly */
 	size_t receipts_ignored;  /* receipts not honoured (bad, unknown or revoked signer) */
 	size_t received;	  /* own entries whose read keys were destroyed by this sync */
-	double seconds;	  /* how long it took */
+	double seconds;		  /* how long it took */
 };
 
 /*
