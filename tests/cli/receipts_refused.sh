@@ -139,4 +139,34 @@ forge c4 3 "$A1:2:$E2"
 msync || fail "sync after a valid receipt"
 jq -e '.received_now == 2' "$T/s.json" >/dev/null || fail "valid receipt: $(cat "$T/s.json")"
 [ "$(kept)" = 1 ] || fail "after a valid receipt m1 keeps $(kept) keys"
+# ---- read-back policy: a valid receipt destroys nothing ----
+hide_m1
+kk "$C" --passphrase-fd 3 policy --readback 3<<<"$ORGPW" >/dev/null || fail "policy --readback"
+kk "$C" publish >/dev/null || fail "publish read-back"
+unhide_m1
+PREV=$(c4_prev)
+forge c4 4 "$A1:3:$E3"
+msync || fail "sync under read-back"
+jq -e '.received_now == 0 and .receipts_honoured >= 1' "$T/s.json" >/dev/null || fail "read-back: $(cat "$T/s.json")"
+[ "$(kept)" = 1 ] || fail "a read-back monitor destroyed keys"
+
+# ---- back to write-only with max_key_days 1: the receipt, then the days, destroy ----
+hide_m1
+kk "$C" --passphrase-fd 3 policy --write-only --max-key-days 1 --json 3<<<"$ORGPW" >"$T/p.json" ||
+	fail "policy --write-only"
+jq -e '.readback == false and .max_key_days == 1' "$T/p.json" >/dev/null || fail "policy: $(cat "$T/p.json")"
+kk "$C" publish >/dev/null || fail "publish write-only"
+unhide_m1
+expect_refusal 2 "exclude each other" kk "$C" policy --readback --write-only
+expect_refusal 2 "1 to 3650" kk "$C" policy --max-key-days 0
+expect_refusal 2 "nothing to change" kk "$C" policy
+"$FEED" append --home "$M" --count 1 <<<"${PW[m1]}" >/dev/null || fail "a fourth entry"
+msync || fail "sync under write-only"
+jq -e '.received_now == 1' "$T/s.json" >/dev/null || fail "write-only again: $(cat "$T/s.json")"
+[ "$(kept)" = 1 ] || fail "after the receipt m1 keeps $(kept) keys (the fourth entry's only)"
+# Two days pass since the fourth entry was pushed (the store's note of the push, moved back).
+sqlite3 "$M/data/store.db" "UPDATE pushes SET time = time - 2 * 86400" || fail "moving the push back"
+msync || fail "sync two days later"
+jq -e '.received_now == 1' "$T/s.json" >/dev/null || fail "max_key_days: $(cat "$T/s.json")"
+[ "$(kept)" = 0 ] || fail "max_key_days did not destroy the pushed entry's key"
 echo "ok: receipts of a monitor, a revoked coordinator, a non-recipient, a wrong id, beyond the head: not honoured"
