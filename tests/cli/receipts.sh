@@ -133,7 +133,15 @@ vg "$M" case list --json | jq -e '[.cases[] | select(.name != null)] | length ==
 # A second sync destroys nothing more; the next entries are delivered in their turn.
 vg "$M" sync --json | jq -e '.received_now == 0 and .received == 3' >/dev/null || fail "second honour"
 vg "$C" sync --json | jq -e '.receipts_written == 1' >/dev/null || fail "second receipt"
+# A passphrase changed while unlocked: the rotation that follows reseals under the new one.
+NEWPW='a new passphrase for m1'
+vg "$M" --passphrase-fd 3 passwd 3< <(printf '%s\n%s\n' "${PW[m1]}" "$NEWPW") >/dev/null 2>&1 ||
+	fail "passwd"
+PW[m1]=$NEWPW
 vg "$M" sync --json | jq -e '.received_now == 2 and .received == 5' >/dev/null || fail "third honour"
+vg "$M" lock >/dev/null || fail "lock after the rotation"
+vg "$M" --passphrase-fd 3 unlock 3<<<"$NEWPW" >/dev/null || fail "the new passphrase does not open the rotated vault"
+expect_refusal 1 "wrong passphrase" vg "$M" --passphrase-fd 3 unlock 3<<<"vault passphrase of m1"
 note_key "$M"
 cut -d' ' -f1 "$T/m1.keys" | tr '\n' ' ' | grep -qx '0 1 2 ' || fail "generations: $(cut -d' ' -f1 "$T/m1.keys")"
 cp -a "$M" "$T/after2"
