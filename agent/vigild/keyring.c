@@ -1,5 +1,6 @@
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "vigil/deliver.h"
@@ -96,6 +97,13 @@ int vg_agent_unlock(struct vg_agent *a, const uint8_t *pass, size_t passlen)
 	long before = vg_agent_vmlck();
 	int rc;
 
+	/*
+	 * The store is opened before the passphrase is checked, so that a right passphrase
+	 * (which then reads the store's vault generation) costs no more time than a wrong or
+	 * a duress one: the answer's timing must not tell them apart.
+	 */
+	if (access(a->vault_path, F_OK) == 0 && vg_agent_store(a) < 0)
+		vg_agent_log("cannot open the store: %s", vg_error_last());
 	if ((rc = vg_agent_vault_read(a, &v, pass, passlen)) < 0)
 		return rc;
 	/* A key rotation interrupted by a crash is completed before anything is opened. */
