@@ -50,7 +50,7 @@ struct vg_keys_command {
 
 extern const struct vg_keys_command vg_keys_org_init, vg_keys_org_show, vg_keys_enroll,
     vg_keys_invite, vg_keys_revoke, vg_keys_late_accept, vg_keys_roster, vg_keys_renew,
-    vg_keys_export_identity, vg_keys_publish;
+    vg_keys_export_identity, vg_keys_publish, vg_keys_policy;
 
 /* An option of a subcommand: "--name" (with alias "-o" or NULL); value or flag. */
 struct vg_keys_opt {

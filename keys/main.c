@@ -13,7 +13,7 @@
 static const struct vg_keys_command *const commands[] = {
     &vg_keys_org_init,	      &vg_keys_org_show,    &vg_keys_enroll, &vg_keys_invite,
     &vg_keys_revoke,	      &vg_keys_late_accept, &vg_keys_renew,  &vg_keys_roster,
-    &vg_keys_export_identity, &vg_keys_publish,
+    &vg_keys_export_identity, &vg_keys_publish,	    &vg_keys_policy,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

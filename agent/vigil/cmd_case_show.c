@@ -271,6 +271,12 @@ static int run_list(struct vg_client *c, int argc, char **argv)
 	json_array_foreach(all, i, cs)
 	{
 		const char *date = str(cs, "last_date"), *st = str(cs, "status");
+		if (str(cs, "name") == NULL) {
+			/* Delivered: a receipt destroyed this device's keys to read it. */
+			printf("%s  delivered (no longer readable on this device)\n",
+			       str(cs, "id") != NULL ? str(cs, "id") : "?");
+			continue;
+		}
 		printf("%.12s  ", str(cs, "id"));
 		vg_case_print_text(stdout, str(cs, "name"), "");
 		fputs(" (", stdout);
@@ -286,6 +292,9 @@ static int run_list(struct vg_client *c, int argc, char **argv)
 			fputs(", CONFLICT", stdout);
 		if (json_is_true(json_object_get(cs, "draft")))
 			fputs(", draft", stdout);
+		if (json_is_true(json_object_get(cs, "delivered")))
+			fputs(", delivered in part (older entries no longer readable here)",
+			      stdout);
 		fputc('\n', stdout);
 	}
 	if (json_array_size(all) == 0)
@@ -325,7 +334,9 @@ const struct vg_command vg_cmd_case_list = {
     "the cases on this device",
     "Lists the cases on this device (drafts included), by name: id, name, country, status\n"
     "(that of the last event in date order that has one), events, last date. Withdrawn\n"
-    "(redacted) cases are left out. Filters are not case data and may be given as options:\n"
+    "(redacted) cases are left out. Cases a coordinator's receipt confirmed delivered are\n"
+    "no longer readable on a write-only device: they are listed last, by id only, marked\n"
+    "delivered. Filters are not case data and may be given as options:\n"
     "\n"
     "  --country C  the person's country is C (ASCII letters compared without case)\n"
     "  --status S   the case's status is S (likewise)\n"

@@ -35,6 +35,9 @@ static void print_human(const json_t *r)
 	       json_integer_value(json_object_get(r, "pending")));
 	printf("delivered:  %" JSON_INTEGER_FORMAT " entries\n",
 	       json_integer_value(json_object_get(r, "delivered")));
+	printf("received:   %" JSON_INTEGER_FORMAT
+	       " delivered entries a coordinator confirmed (no longer readable here)\n",
+	       json_integer_value(json_object_get(r, "received")));
 	fputs("last sync:  ", stdout);
 	vg_client_print_line(last != NULL ? last : "never");
 	printf("alarms:     %zu\n", nalarms);
@@ -97,12 +100,14 @@ const struct vg_command vg_cmd_status = {
     "whether the vault is unlocked, and the state of this device",
     "Shows whether the vault is locked, the daemon's auto-lock settings (idle time, and\n"
     "whether logind's suspend and session-lock signals are heard), this device's role,\n"
-    "remote, undelivered and delivered entries, last sync and alarms, and how much of the\n"
-    "daemon's memory is locked. Warns when the unlocked keys are not locked in memory (the\n"
-    "memory-lock limit, ulimit -l, is too small) and could be swapped to disk.\n"
+    "remote, undelivered and delivered entries, those a coordinator's receipt confirmed\n"
+    "(received: their keys are destroyed, so they are no longer readable here), last sync\n"
+    "and alarms, and how much of the daemon's memory is locked. Warns when the unlocked\n"
+    "keys are not locked in memory (the memory-lock limit, ulimit -l, is too small) and\n"
+    "could be swapped to disk.\n"
     "\n"
-    "  --json  {\"locked\", \"role\", \"remote\", \"pending\", \"delivered\", \"last_sync\",\n"
-    "           \"alarms\", \"initialized\", \"autolock\", \"logind\", \"pid\", \"memlock\": "
-    "{\"locked_kib\",\n"
-    "           \"limit_kib\", \"needed_kib\", \"ok\", \"warning\"}}\n",
+    "  --json  {\"locked\", \"role\", \"remote\", \"pending\", \"delivered\", \"received\",\n"
+    "           \"last_sync\", \"alarms\", \"initialized\", \"autolock\", \"logind\", \"pid\",\n"
+    "           \"memlock\": {\"locked_kib\", \"limit_kib\", \"needed_kib\", \"ok\", "
+    "\"warning\"}}\n",
 };

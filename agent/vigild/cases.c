@@ -1077,6 +1077,24 @@ static int cmp_rec(const void *x, const void *y)
 	return c != 0 ? c : memcmp(a->id, b->id, VG_CASE_ID_BYTES);
 }
 
+/* Whether a case id is in a sorted list of them (the sealed delivered list). */
+static bool in_list(const struct vg_buf *list, const uint8_t id[VG_CASE_ID_BYTES])
+{
+	size_t lo = 0, hi = list->len / VG_CASE_ID_BYTES;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(list->ptr + mid * VG_CASE_ID_BYTES, id, VG_CASE_ID_BYTES);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 /* Filters compare ASCII letters without case; other bytes exactly. */
 static bool same_text(const char *x, const char *want)
 {
@@ -1090,8 +1108,10 @@ int vg_agent_case_list(struct vg_agent *a, struct vg_agent_conn *c,
 	const char *status = vg_ipc_request_string(req, "status");
 	const char *since = vg_ipc_request_string(req, "since");
 	json_t *from_j = vg_ipc_request_json(req, "from"), *list = NULL;
+	struct vg_buf delivered = VG_BUF_INIT_SECURE;
 	struct rec **match = NULL;
-	size_t n = 0, first, end;
+	size_t n = 0, nd = 0, first, end;
+	uint8_t(*only)[VG_CASE_ID_BYTES] = NULL;
 	int rc;
 
 	if (since != NULL && !vg_record_date_valid(since)) {
@@ -1119,14 +1139,44 @@ int vg_agent_case_list(struct vg_agent *a, struct vg_agent_conn *c,
 		match[n++] = r;
 	}
 	qsort(match, n, sizeof(*match), cmp_rec);
+	/*
+	 * Cases some of whose entries a receipt made unreadable here (FORMAT.md 17.7): marked
+	 * delivered; those with nothing readable left follow, by id only (filters cannot
+	 * apply to what this device no longer reads).
+	 */
+	if ((rc = vg_store_get_delivered(a->store, &delivered, a->vault->key)) < 0)
+		goto done;
+	if ((only = calloc(delivered.len / VG_CASE_ID_BYTES + 1, sizeof(*only))) == NULL) {
+		rc = vg_error_set(VG_ENOMEM, "cannot list the cases");
+		goto done;
+	}
+	for (size_t k = 0; k < delivered.len / VG_CASE_ID_BYTES; k++) {
+		const uint8_t *id = delivered.ptr + k * VG_CASE_ID_BYTES;
+		struct rec *r = find_rec(a->cases, id);
+		if ((r == NULL || !r->st->opened) && country == NULL && status == NULL &&
+		    since == NULL)
+			memcpy(only[nd++], id, VG_CASE_ID_BYTES);
+	}
 	first = from_j != NULL ? (size_t)json_integer_value(from_j) : 0;
-	if (first > n)
-		first = n;
-	end = n - first > LIST_PAGE_MAX ? first + LIST_PAGE_MAX : n;
+	if (first > n + nd)
+		first = n + nd;
+	end = n + nd - first > LIST_PAGE_MAX ? first + LIST_PAGE_MAX : n + nd;
 	for (size_t i = first; i < end; i++) {
-		json_t *s = vg_case_summary(match[i]->id, match[i]->st, match[i]->n);
-		if (s == NULL || json_object_set_new(s, "delivered", json_false()) < 0 ||
-		    json_array_append_new(list, s) < 0) {
+		char hex[2 * VG_CASE_ID_BYTES + 1];
+		json_t *s;
+		if (i < n) {
+			s = vg_case_summary(match[i]->id, match[i]->st, match[i]->n);
+			if (s != NULL && json_object_set_new(
+					     s, "delivered",
+					     json_boolean(in_list(&delivered, match[i]->id))) < 0) {
+				json_decref(s);
+				s = NULL;
+			}
+		} else {
+			vg_hex_encode(hex, only[i - n], VG_CASE_ID_BYTES);
+			s = json_pack("{s:s,s:b}", "id", hex, "delivered", 1);
+		}
+		if (s == NULL || json_array_append_new(list, s) < 0) {
 			json_decref(s);
 			rc = vg_error_set(VG_ENOMEM, "cannot list the cases");
 			goto done;
@@ -1135,13 +1185,16 @@ int vg_agent_case_list(struct vg_agent *a, struct vg_agent_conn *c,
 	if ((rc = set(reply, "cases", list)) < 0)
 		goto done;
 	list = NULL;
-	if ((rc = set(reply, "total", json_integer((json_int_t)n))) < 0 ||
-	    (rc = set(reply, "next", end < n ? json_integer((json_int_t)end) : json_null())) < 0)
+	if ((rc = set(reply, "total", json_integer((json_int_t)(n + nd)))) < 0 ||
+	    (rc = set(reply, "next", end < n + nd ? json_integer((json_int_t)end) : json_null())) <
+		0)
 		goto done;
 	vg_agent_touch(a);
 done:
 	json_decref(list);
 	free(match);
+	free(only);
+	vg_buf_release(&delivered);
 	return rc;
 }
 

@@ -165,6 +165,10 @@ static int do_passwd(struct vg_agent *a, struct vg_agent_conn *c, const struct v
 	progress(c, "sealing the vault under the new passphrase");
 	/* The whole payload as read, records of later versions included; atomic rename. */
 	rc = vg_vault_write(a->vault_path, 0, v, (const char *)new->ptr, new->len);
+	/* A held vault resealed later without passphrase (a key rotation, FORMAT.md 17.8)
+	 * must keep the new passphrase: it takes the slot key just written. */
+	if (rc == 0 && a->vault != NULL)
+		memcpy(a->vault->slotkey, v->slotkey, VG_KEYFILE_SLOTKEY_BYTES + 1);
 	vg_vault_free(v);
 	if (rc < 0)
 		return rc;

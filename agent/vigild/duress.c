@@ -85,6 +85,8 @@ static int reseal(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_i
 	if (rc == 0 && a->vault != NULL &&
 	    vg_vault_record_get(v, VG_VAULT_REC_DURESS, &rec, &len) == 0)
 		rc = vg_vault_record_set(a->vault, VG_VAULT_REC_DURESS, rec, len);
+	if (rc == 0 && a->vault != NULL)
+		memcpy(a->vault->slotkey, v->slotkey, VG_KEYFILE_SLOTKEY_BYTES + 1);
 	vg_vault_free(v);
 	if (rc == 0)
 		vg_agent_log("vault resealed");

@@ -1,11 +1,14 @@
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent.h"
+#include "vigil/deliver.h"
 #include "vigil/error.h"
 #include "vigil/fs.h"
 #include "vigil/harden.h"
 #include "vigil/identity.h"
+#include "vigil/sync.h"
 
 void vg_agent_lock(struct vg_agent *a, const char *reason)
 {
@@ -61,14 +64,53 @@ static bool same_identity(const struct vg_vault *x, const struct vg_vault *y)
 	return memcmp(&a, &b, sizeof(a)) == 0;
 }
 
+/*
+ * FORMAT.md 17.8: pick the vault whose key the store's sealed values open (vault.key, or
+ * the vault.key.new of a rotation that committed before a crash), then finish what a
+ * destruction of read keys left undone (the rotation itself, the WAL truncation).
+ */
+static int recover(struct vg_agent *a, struct vg_vault **v, const uint8_t *pass, size_t passlen)
+{
+	char msg[VG_SYNC_ALARM_MAX];
+	bool rotated = false;
+	int rc;
+
+	if ((rc = vg_agent_store(a)) < 0)
+		return rc;
+	rc = vg_deliver_recover(v, a->store, a->vault_path, (const char *)pass, passlen, msg,
+				sizeof(msg));
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		vg_agent_log("%s", msg);
+	if (vg_deliver_finish(&rotated, a->store, *v, a->vault_path) < 0)
+		vg_agent_log("cannot finish destroying delivered read keys: %s", vg_error_last());
+	else if (rotated)
+		vg_agent_log(
+		    "vault key rotated (an interrupted destruction of read keys finished)");
+	return 0;
+}
+
 int vg_agent_unlock(struct vg_agent *a, const uint8_t *pass, size_t passlen)
 {
 	struct vg_vault *v = NULL;
 	long before = vg_agent_vmlck();
 	int rc;
 
+	/*
+	 * The store is opened before the passphrase is checked, so that a right passphrase
+	 * (which then reads the store's vault generation) costs no more time than a wrong or
+	 * a duress one: the answer's timing must not tell them apart.
+	 */
+	if (access(a->vault_path, F_OK) == 0 && vg_agent_store(a) < 0)
+		vg_agent_log("cannot open the store: %s", vg_error_last());
 	if ((rc = vg_agent_vault_read(a, &v, pass, passlen)) < 0)
 		return rc;
+	/* A key rotation interrupted by a crash is completed before anything is opened. */
+	if ((rc = recover(a, &v, pass, passlen)) < 0) {
+		vg_vault_free(v);
+		return rc;
+	}
 	if (a->vault != NULL && same_identity(a->vault, v)) {
 		vg_vault_free(v);
 		vg_agent_touch(a);

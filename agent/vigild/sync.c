@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "vigil/deliver.h"
 #include "vigil/error.h"
 #include "vigil/feed.h"
 #include "vigil/fs.h"
@@ -86,6 +87,8 @@ static int vault_remote(const struct vg_vault *v, char out[VG_SYNC_REMOTE_MAX + 
 	return 0;
 }
 
+static json_t *report_base(const struct vg_sync_report *r);
+
 static int need_keys(struct vg_agent *a, const char **code)
 {
 	if (a->vault != NULL)
@@ -138,7 +141,7 @@ int vg_agent_sync_status(struct vg_agent *a, json_t *reply)
 	struct alarm_list al = {json_array()};
 	uint8_t self[VG_ID_BYTES];
 	char remote[VG_SYNC_REMOTE_MAX + 1], last[64];
-	uint64_t pending = 0, delivered = 0;
+	uint64_t pending = 0, delivered = 0, received = 0;
 	const char *role = NULL;
 	bool have_self;
 	int rc;
@@ -155,7 +158,8 @@ int vg_agent_sync_status(struct vg_agent *a, json_t *reply)
 	}
 	/* No store is made for a home without a vault (status must not create files). */
 	if (access(a->vault_path, F_OK) == 0 && vg_agent_store(a) == 0) {
-		if (have_self && vg_sync_counts(a->store, self, &pending, &delivered) < 0)
+		if (have_self && (vg_sync_counts(a->store, self, &pending, &delivered) < 0 ||
+				  vg_deliver_received(a->store, self, &received) < 0))
 			vg_agent_log("status: %s", vg_error_last());
 		if (vg_sync_state_text(a->store, "last_sync", last, sizeof(last)) < 0 ||
 		    vg_sync_alarm_foreach(a->store, add_alarm, &al) < 0)
@@ -171,6 +175,8 @@ int vg_agent_sync_status(struct vg_agent *a, json_t *reply)
 		rc = set(reply, "pending", json_integer((json_int_t)pending));
 	if (rc == 0)
 		rc = set(reply, "delivered", json_integer((json_int_t)delivered));
+	if (rc == 0)
+		rc = set(reply, "received", json_integer((json_int_t)received));
 	if (rc == 0)
 		rc = set(reply, "last_sync", last[0] != '\0' ? json_string(last) : json_null());
 	if (rc == 0) {
@@ -253,6 +259,23 @@ int vg_agent_remote_set(struct vg_agent *a, struct vg_agent_conn *c,
 
 static json_t *report_json(const struct vg_sync_report *r)
 {
+	json_t *o =
+	    json_pack("{s:I,s:I,s:I,s:I,s:I}", "receipts_written", (json_int_t)r->receipts_written,
+		      "receipts_checked", (json_int_t)r->receipts_checked, "receipts_honoured",
+		      (json_int_t)r->receipts_honoured, "receipts_ignored",
+		      (json_int_t)r->receipts_ignored, "received_now", (json_int_t)r->received);
+	json_t *base = report_base(r);
+
+	if (o == NULL || base == NULL || json_object_update(base, o) < 0) {
+		json_decref(base);
+		base = NULL;
+	}
+	json_decref(o);
+	return base;
+}
+
+static json_t *report_base(const struct vg_sync_report *r)
+{
 	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "roster",
 			 (json_int_t)r->roster_version, "roster_taken", (json_int_t)r->roster_taken,
 			 "roster_pushed", (json_int_t)r->roster_pushed, "branches",
@@ -286,9 +309,14 @@ static int run_sync(struct vg_agent *a, struct vg_agent_conn *c, json_t *reply)
 	o.store = a->store;
 	o.progress = progress_cb;
 	o.ctx = c;
+	o.vault = a->vault;
+	o.vault_path = a->vault_path;
 	if ((rc = self_id(a, o.self)) < 0)
 		return rc;
 	rc = vg_sync_run(&r, &o);
+	/* The case index in memory may summarise entries this device can no longer read. */
+	if (r.received > 0)
+		vg_agent_cases_drop(a, false);
 	vg_agent_log("sync: %s (%zu fetched, %zu accepted, %zu pushed, %zu alarms, %.2f s)",
 		     rc == 0 ? "done" : vg_error_name(rc), r.fetched, r.accepted, r.pushed,
 		     r.alarms, r.seconds);

@@ -19,6 +19,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -185,18 +186,43 @@ int vg_keyfile_derive(uint8_t salt_out[16], uint8_t *key_out, const char *pass, 
 	return kf_derive(key_out, pass, passlen, salt_out, KF_PROFILE_OPS, KF_PROFILE_MEM_KIB);
 }
 
-int vg_keyfile_seal_keyed(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
-			  const uint8_t *payload, size_t len, const char *pass, size_t passlen,
-			  unsigned keyed_slot, const uint8_t salt[16], const uint8_t key[32])
+/* slotkey: salt (16) || derived key (32) || opslimit (4, LE) || memory KiB (4, LE). */
+static void kf_slotkey_put(uint8_t *slotkey, const uint8_t *salt, const uint8_t *key, uint32_t ops,
+			   uint32_t mem)
+{
+	memcpy(slotkey, salt, KF_SALT_LEN);
+	memcpy(slotkey + KF_SALT_LEN, key, KF_KEY_LEN);
+	kf_put_u32(slotkey + KF_SALT_LEN + KF_KEY_LEN, ops);
+	kf_put_u32(slotkey + KF_SALT_LEN + KF_KEY_LEN + 4, mem);
+}
+
+/*
+ * Seal. Slot 0: derived from pass with a fresh salt (its salt and key then go to slotkey
+ * when slotkey is not NULL), or, when pass is NULL and slotkey is not, under the salt, key
+ * and parameters slotkey holds (a reseal without the passphrase: FORMAT.md 8).
+ */
+static int kf_seal(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
+		   const uint8_t *payload, size_t len, const char *pass, size_t passlen,
+		   uint8_t *slotkey, unsigned keyed_slot, const uint8_t salt[16],
+		   const uint8_t key[32])
 {
 	struct kf_secrets *s = NULL;
 	size_t start = out != NULL ? out->len : 0, total;
 	uint8_t ad[KF_HEADER_LEN + 1];
 	uint8_t *f, *slot, *pnonce;
+	bool rekey = pass == NULL && slotkey != NULL;
+	uint32_t ops = KF_PROFILE_OPS, mem = KF_PROFILE_MEM_KIB;
 	int rc = 0;
 
 	if (out == NULL)
 		return vg_error_set(VG_EINVAL, "cannot seal key file: no output buffer");
+	if (rekey) {
+		ops = kf_get_u32(slotkey + KF_SALT_LEN + KF_KEY_LEN);
+		mem = kf_get_u32(slotkey + KF_SALT_LEN + KF_KEY_LEN + 4);
+		if (ops < KF_FLOOR_OPS || mem < KF_FLOOR_MEM_KIB || ops > KF_CAP_OPS ||
+		    mem > KF_CAP_MEM_KIB)
+			return vg_error_set(VG_EINVAL, "cannot seal key file: bad kept slot key");
+	}
 	if (kind != VG_KEYFILE_VAULT && kind != VG_KEYFILE_ORG)
 		return vg_error_set(VG_EINVAL, "cannot seal key file: unknown kind %d", (int)kind);
 	if (nslots < 1 || nslots > VG_KEYFILE_SLOTS_MAX)
@@ -225,19 +251,23 @@ int vg_keyfile_seal_keyed(struct vg_buf *out, enum vg_keyfile_kind kind, unsigne
 	f[9] = (uint8_t)kind;
 	f[10] = KF_KDF_ARGON;
 	f[11] = (uint8_t)nslots;
-	kf_put_u32(f + 12, KF_PROFILE_OPS);
-	kf_put_u32(f + 16, KF_PROFILE_MEM_KIB);
+	kf_put_u32(f + 12, ops);
+	kf_put_u32(f + 16, mem);
 	kf_put_u32(f + 20, (uint32_t)len);
 
 	randombytes_buf(s->master, sizeof(s->master));
 	for (unsigned i = 0; i < nslots; i++) {
 		slot = f + KF_HEADER_LEN + (size_t)i * KF_SLOT_LEN;
 		randombytes_buf(slot, KF_SALT_LEN + KF_NONCE_LEN);
-		if (i == 0) {
-			rc = kf_derive(s->derived, pass, passlen, slot, KF_PROFILE_OPS,
-				       KF_PROFILE_MEM_KIB);
+		if (i == 0 && rekey) {
+			memcpy(slot, slotkey, KF_SALT_LEN);
+			memcpy(s->derived, slotkey + KF_SALT_LEN, KF_KEY_LEN);
+		} else if (i == 0) {
+			rc = kf_derive(s->derived, pass, passlen, slot, ops, mem);
 			if (rc < 0)
 				goto done;
+			if (slotkey != NULL)
+				kf_slotkey_put(slotkey, slot, s->derived, ops, mem);
 		} else if (i == keyed_slot) {
 			/* A duress slot: a random value under the key its passphrase derives. */
 			memcpy(slot, salt, KF_SALT_LEN);
@@ -268,6 +298,24 @@ done:
 	if (rc < 0 && out->ptr != NULL)
 		sodium_memzero(out->ptr + start, out->cap - start); /* no half-written file */
 	return rc;
+}
+
+int vg_keyfile_seal_keyed(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
+			  const uint8_t *payload, size_t len, const char *pass, size_t passlen,
+			  unsigned keyed_slot, const uint8_t salt[16], const uint8_t key[32])
+{
+	return kf_seal(out, kind, nslots, payload, len, pass, passlen, NULL, keyed_slot, salt, key);
+}
+
+int vg_keyfile_seal_slotkey(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
+			    const uint8_t *payload, size_t len, const char *pass, size_t passlen,
+			    uint8_t *slotkey, unsigned keyed_slot, const uint8_t salt[16],
+			    const uint8_t key[32])
+{
+	if (slotkey == NULL)
+		return vg_error_set(VG_EINVAL, "cannot seal key file: no slot key");
+	return kf_seal(out, kind, nslots, payload, len, pass, passlen, slotkey, keyed_slot, salt,
+		       key);
 }
 
 int vg_keyfile_seal(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
@@ -337,8 +385,9 @@ static int kf_check(unsigned *nslots, size_t *plen, enum vg_keyfile_kind kind, c
 	return 0;
 }
 
-static int kf_open(struct vg_buf *payload_out, unsigned *slot_out, enum vg_keyfile_kind kind,
-		   const uint8_t *f, size_t len, const char *pass, size_t passlen, const char *path)
+static int kf_open(struct vg_buf *payload_out, unsigned *slot_out, uint8_t *slotkey,
+		   enum vg_keyfile_kind kind, const uint8_t *f, size_t len, const char *pass,
+		   size_t passlen, const char *path)
 {
 	struct kf_secrets *s = NULL;
 	struct vg_buf plain = VG_BUF_INIT_SECURE;
@@ -384,6 +433,8 @@ static int kf_open(struct vg_buf *payload_out, unsigned *slot_out, enum vg_keyfi
 				match = (int)i;
 				plain.len = plen;
 				plain.ptr[plen] = '\0';
+				if (slotkey != NULL)
+					kf_slotkey_put(slotkey, slot, s->derived, ops, mem);
 			}
 		}
 		sodium_memzero(s->derived, sizeof(s->derived));
@@ -418,7 +469,7 @@ done:
 int vg_keyfile_open(struct vg_buf *payload_out, unsigned *slot_out, enum vg_keyfile_kind kind,
 		    const uint8_t *file, size_t len, const char *pass, size_t passlen)
 {
-	return kf_open(payload_out, slot_out, kind, file, len, pass, passlen, NULL);
+	return kf_open(payload_out, slot_out, NULL, kind, file, len, pass, passlen, NULL);
 }
 
 int vg_keyfile_write(const char *path, int exclusive, enum vg_keyfile_kind kind, unsigned nslots,
@@ -437,8 +488,8 @@ done:
 	return rc;
 }
 
-int vg_keyfile_read(struct vg_buf *payload_out, unsigned *slot_out, const char *path,
-		    enum vg_keyfile_kind kind, const char *pass, size_t passlen)
+static int kf_read(struct vg_buf *payload_out, unsigned *slot_out, uint8_t *slotkey,
+		   const char *path, enum vg_keyfile_kind kind, const char *pass, size_t passlen)
 {
 	struct vg_buf file = VG_BUF_INIT;
 	int rc;
@@ -447,8 +498,21 @@ int vg_keyfile_read(struct vg_buf *payload_out, unsigned *slot_out, const char *
 		return vg_error_set(VG_EINVAL, "cannot read key file: no path");
 	if ((rc = vg_fs_read_file(&file, path, KF_FILE_MAX)) < 0)
 		goto done;
-	rc = kf_open(payload_out, slot_out, kind, file.ptr, file.len, pass, passlen, path);
+	rc = kf_open(payload_out, slot_out, slotkey, kind, file.ptr, file.len, pass, passlen, path);
 done:
 	vg_buf_release(&file);
 	return rc;
+}
+
+int vg_keyfile_read(struct vg_buf *payload_out, unsigned *slot_out, const char *path,
+		    enum vg_keyfile_kind kind, const char *pass, size_t passlen)
+{
+	return kf_read(payload_out, slot_out, NULL, path, kind, pass, passlen);
+}
+
+int vg_keyfile_read_slotkey(struct vg_buf *payload_out, unsigned *slot_out, uint8_t *slotkey,
+			    const char *path, enum vg_keyfile_kind kind, const char *pass,
+			    size_t passlen)
+{
+	return kf_read(payload_out, slot_out, slotkey, path, kind, pass, passlen);
 }

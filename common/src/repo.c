@@ -650,6 +650,77 @@ done:
 	return rc;
 }
 
+int vg_repo__commit_files(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const char *ref,
+			  const char *const *names, const struct vg_buf *const *files, size_t n)
+{
+	struct batch b;
+	git_oid parent_oid, tree_oid, commit_oid, blob;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_treebuilder *tb = NULL;
+	git_signature *sig = NULL;
+	git_reference *newref = NULL;
+	int has_parent, rc;
+
+	if ((rc = batch_open(&b, r->path)) < 0)
+		goto done;
+	rc = git_reference_name_to_id(&parent_oid, b.git, ref);
+	if (rc < 0 && rc != GIT_ENOTFOUND) {
+		rc = git_fail(VG_EIO, "cannot read reference");
+		goto done;
+	}
+	has_parent = rc == 0;
+	rc = 0;
+	if (has_parent && git_commit_lookup(&parent, b.git, &parent_oid) < 0) {
+		rc = git_fail(VG_EIO, "cannot read the branch head");
+		goto done;
+	}
+	if (git_treebuilder_new(&tb, b.git, NULL) < 0) {
+		rc = git_fail(VG_EIO, "cannot build a tree");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = batch_put(&b, &blob, files[i]->ptr, files[i]->len, GIT_OBJECT_BLOB)) < 0)
+			goto done;
+		if (git_treebuilder_insert(NULL, tb, names[i], &blob, GIT_FILEMODE_BLOB) < 0 ||
+		    git_packbuilder_insert(b.pb, &blob, NULL) < 0) {
+			rc = git_fail(VG_EIO, "cannot build a tree");
+			goto done;
+		}
+	}
+	if (git_treebuilder_write(&tree_oid, tb) < 0 ||
+	    git_tree_lookup(&tree, b.git, &tree_oid) < 0 ||
+	    git_signature_new(&sig, "vigil", "vigil@invalid", 0, 0) < 0 ||
+	    git_commit_create(&commit_oid, b.git, NULL, sig, sig, NULL, "", tree,
+			      has_parent ? 1 : 0, (const git_commit **)&parent) < 0 ||
+	    git_packbuilder_insert(b.pb, &commit_oid, NULL) < 0 ||
+	    git_packbuilder_insert(b.pb, &tree_oid, NULL) < 0) {
+		rc = git_fail(VG_EIO, "cannot write the commit");
+		goto done;
+	}
+	if ((rc = batch_write(&b, r->path)) < 0)
+		goto done;
+	rc = has_parent ? git_reference_create_matching(&newref, b.git, ref, &commit_oid, 1,
+							&parent_oid, "vigil commit")
+			: git_reference_create(&newref, b.git, ref, &commit_oid, 0, "vigil commit");
+	if (rc < 0) {
+		rc = rc == GIT_EMODIFIED || rc == GIT_EEXISTS
+			 ? vg_error_set(VG_EEXISTS, "branch moved while committing")
+			 : git_fail(VG_EIO, "cannot update the branch");
+		goto done;
+	}
+	rc = 0;
+	memcpy(oid_out, commit_oid.id, VG_REPO_OID_BYTES);
+done:
+	git_reference_free(newref);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_treebuilder_free(tb);
+	git_commit_free(parent);
+	batch_close(&b);
+	return rc;
+}
+
 git_repository *vg_repo__git(struct vg_repo *r)
 {
 	return r->git;

@@ -9,6 +9,7 @@
 
 #include <git2.h>
 
+#include "vigil/buf.h"
 #include "vigil/repo.h"
 
 /* Borrowed; valid while r is open. */
@@ -38,6 +39,15 @@ int vg_repo__index_pack(const char *path, const void *pack, size_t len)
  */
 int vg_repo__push_path(struct vg_repo *r, int *rejected, const char *remote, const char *ref,
 		       const uint8_t *old) __attribute__((warn_unused_result));
+
+/*
+ * Commit a tree of exactly the n files given (names at its top, mode 100644) on top of ref
+ * (a root commit when ref does not exist), its objects in one pack, and move ref from where
+ * it was (VG_EEXISTS when another writer moved it). Commits reveal nothing (as appends).
+ */
+int vg_repo__commit_files(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const char *ref,
+			  const char *const *names, const struct vg_buf *const *files, size_t n)
+    __attribute__((warn_unused_result));
 
 /* A libgit2 failure as a vg_error with code and what, and libgit2's message. */
 int vg_repo__fail(int code, const char *what);

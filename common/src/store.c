@@ -77,6 +77,19 @@ static const char sync_schema[] =
 static const char cases_schema[] = "CREATE TABLE IF NOT EXISTS case_index ("
 				   " k INTEGER PRIMARY KEY CHECK (k = 1), sealed BLOB NOT NULL);";
 
+/*
+ * Receipts (FORMAT.md 9 and 17), added when missing: the sealed list of delivered cases,
+ * the time of each push, and a coordinator's marks.
+ */
+static const char receipts_schema[] =
+    "CREATE TABLE IF NOT EXISTS delivered ("
+    " k INTEGER PRIMARY KEY CHECK (k = 1), sealed BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS pushes (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS receipt_marks ("
+    " author BLOB PRIMARY KEY CHECK (length(author) = 32), seq INTEGER NOT NULL,"
+    " id BLOB NOT NULL CHECK (length(id) = 32)) WITHOUT ROWID;";
+static const char delivered_ad[] = "vigil-delivered v1";
+
 static int db_error(struct vg_store *s, int sqlite_rc, const char *what)
 {
 	int code = VG_EIO;
@@ -217,7 +230,8 @@ static int configure(struct vg_store *s)
 		return vg_error_set(VG_EFORMAT, "store '%s' is from a newer vigil (version %lld)",
 				    s->path, (long long)ver);
 	}
-	if ((rc = exec(s, sync_schema)) < 0 || (rc = exec(s, cases_schema)) < 0)
+	if ((rc = exec(s, sync_schema)) < 0 || (rc = exec(s, cases_schema)) < 0 ||
+	    (rc = exec(s, receipts_schema)) < 0)
 		return rc;
 	/* WAL with a full sync per commit: what printed "saved" is on disk (FACTS.md). */
 	if ((rc = prepare(s, &st, "PRAGMA journal_mode = WAL")) < 0)
@@ -802,4 +816,230 @@ int vg_store_shred(struct vg_store *s, uint64_t *file_keys, uint64_t *drafts)
 	if (drafts != NULL)
 		*drafts = (uint64_t)docs;
 	return 0;
+}
+
+/* ---- receipts: destroying read keys, rotating the vault key (FORMAT.md 17.7, 17.8) ---- */
+
+int vg_store_delete_file_key(struct vg_store *s, bool *deleted, const uint8_t id[VG_ID_BYTES])
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*deleted = false;
+	if ((rc = stmt(s, &st, "DELETE FROM file_keys WHERE id = ?")) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, id, VG_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*deleted = rc == SQLITE_DONE && sqlite3_changes(s->db) > 0;
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot destroy a file key");
+	stmt_done(st);
+	return rc;
+}
+
+/* Seal data under key with label as associated data: nonce || ciphertext into out. */
+static int seal_blob(struct vg_buf *out, const uint8_t *key, const char *label, size_t label_len,
+		     const uint8_t *id, const uint8_t *data, size_t len)
+{
+	uint8_t ad[64];
+	int rc;
+
+	if (label_len + (id != NULL ? VG_ID_BYTES : 0) > sizeof(ad))
+		return vg_error_set(VG_EINVAL, "label too long");
+	wrap_ad(ad, label, label_len, id);
+	vg_buf_clear(out);
+	if ((rc = vg_buf_grow(out, WRAP_NONCE + len + WRAP_TAG)) < 0)
+		return rc;
+	randombytes_buf(out->ptr, WRAP_NONCE);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out->ptr + WRAP_NONCE, NULL, data, len, ad,
+						   label_len + (id != NULL ? VG_ID_BYTES : 0), NULL,
+						   out->ptr, key);
+	out->len = WRAP_NONCE + len + WRAP_TAG;
+	return 0;
+}
+
+/* Open nonce || ciphertext (n bytes) into out (secure, replaced). VG_EAUTH, VG_EFORMAT. */
+static int open_blob(struct vg_buf *out, const uint8_t *key, const char *label, size_t label_len,
+		     const uint8_t *id, const uint8_t *w, size_t n)
+{
+	uint8_t ad[64];
+	int rc;
+
+	if (n < WRAP_NONCE + WRAP_TAG)
+		return vg_error_set(VG_EFORMAT, "store holds a malformed sealed value");
+	wrap_ad(ad, label, label_len, id);
+	vg_buf_clear(out);
+	if ((rc = vg_buf_grow(out, n)) < 0)
+		return rc;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		out->ptr, NULL, NULL, w + WRAP_NONCE, n - WRAP_NONCE, ad,
+		label_len + (id != NULL ? VG_ID_BYTES : 0), w, key) != 0)
+		return vg_error_set(VG_EAUTH, "a sealed value does not open with this vault key");
+	out->len = n - WRAP_NONCE - WRAP_TAG;
+	return 0;
+}
+
+int vg_store_get_delivered(struct vg_store *s, struct vg_buf *out, const uint8_t *vault_key)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	vg_buf_clear(out);
+	if ((rc = stmt(s, &st, "SELECT sealed FROM delivered WHERE k = 1")) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc != SQLITE_ROW)
+		rc = db_error(s, rc, "cannot read the delivered cases");
+	else if ((rc = open_blob(out, vault_key, delivered_ad, sizeof(delivered_ad) - 1, NULL,
+				 sqlite3_column_blob(st, 0),
+				 (size_t)sqlite3_column_bytes(st, 0))) == 0 &&
+		 out->len % VG_CASE_ID_BYTES != 0)
+		rc = vg_error_set(VG_EFORMAT, "store holds a malformed list of delivered cases");
+	stmt_done(st);
+	return rc;
+}
+
+int vg_store_put_delivered(struct vg_store *s, const uint8_t *vault_key, const uint8_t *list,
+			   size_t len)
+{
+	struct vg_buf sealed = VG_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (len % VG_CASE_ID_BYTES != 0)
+		return vg_error_set(VG_EINVAL, "a list of case ids");
+	if ((rc = seal_blob(&sealed, vault_key, delivered_ad, sizeof(delivered_ad) - 1, NULL, list,
+			    len)) < 0 ||
+	    (rc = stmt(s, &st, "INSERT OR REPLACE INTO delivered (k, sealed) VALUES (1, ?)")) < 0)
+		goto done;
+	sqlite3_bind_blob64(st, 1, sealed.ptr, sealed.len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot keep the delivered cases");
+	stmt_done(st);
+done:
+	vg_buf_release(&sealed);
+	return rc;
+}
+
+/*
+ * Rewrap every row of one table: SELECT key, blob; UPDATE ... SET blob = ?1 WHERE key = ?2.
+ * The rows are read first, then updated: an update during the scan may move a row ahead
+ * of the cursor, which would then meet it again, already under the new key.
+ */
+static int rewrap_table(struct vg_store *s, const char *select, const char *update,
+			const char *label, size_t label_len, bool id_in_ad, const uint8_t *old_key,
+			const uint8_t *new_key)
+{
+	struct vg_buf plain = VG_BUF_INIT_SECURE, sealed = VG_BUF_INIT, rows = VG_BUF_INIT;
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	size_t off = 0;
+	int rc;
+
+	if ((rc = prepare(s, &sel, select)) < 0 || (rc = prepare(s, &upd, update)) < 0)
+		goto done;
+	/* rows: for each, key length (8) || key || blob length (8) || blob */
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		uint64_t lens[2] = {(uint64_t)sqlite3_column_bytes(sel, 0),
+				    (uint64_t)sqlite3_column_bytes(sel, 1)};
+		if (sqlite3_column_type(sel, 0) == SQLITE_INTEGER) {
+			int64_t k = sqlite3_column_int64(sel, 0);
+			lens[0] = 8;
+			if ((rc = vg_buf_put(&rows, &lens[0], 8)) < 0 ||
+			    (rc = vg_buf_put(&rows, &k, 8)) < 0)
+				goto done;
+		} else if ((rc = vg_buf_put(&rows, &lens[0], 8)) < 0 ||
+			   (rc = vg_buf_put(&rows, sqlite3_column_blob(sel, 0), lens[0])) < 0) {
+			goto done;
+		}
+		if ((rc = vg_buf_put(&rows, &lens[1], 8)) < 0 ||
+		    (rc = vg_buf_put(&rows, sqlite3_column_blob(sel, 1), lens[1])) < 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = db_error(s, rc, "cannot read sealed values");
+		goto done;
+	}
+	rc = 0;
+	while (off < rows.len) {
+		uint64_t klen, blen;
+		const uint8_t *key, *blob;
+
+		memcpy(&klen, rows.ptr + off, 8);
+		key = rows.ptr + off + 8;
+		memcpy(&blen, key + klen, 8);
+		blob = key + klen + 8;
+		off += 16 + klen + blen;
+		if (id_in_ad && klen != VG_ID_BYTES) {
+			rc = vg_error_set(VG_EFORMAT, "store holds a malformed key row");
+			goto done;
+		}
+		if ((rc = open_blob(&plain, old_key, label, label_len, id_in_ad ? key : NULL, blob,
+				    (size_t)blen)) < 0 ||
+		    (rc = seal_blob(&sealed, new_key, label, label_len, id_in_ad ? key : NULL,
+				    plain.ptr, plain.len)) < 0)
+			goto done;
+		sqlite3_bind_blob64(upd, 1, sealed.ptr, sealed.len, SQLITE_STATIC);
+		if (id_in_ad) {
+			sqlite3_bind_blob(upd, 2, key, VG_ID_BYTES, SQLITE_STATIC);
+		} else {
+			int64_t k;
+			memcpy(&k, key, 8);
+			sqlite3_bind_int64(upd, 2, k);
+		}
+		rc = sqlite3_step(upd);
+		sqlite3_reset(upd);
+		sqlite3_clear_bindings(upd);
+		if (rc != SQLITE_DONE) {
+			rc = db_error(s, rc, "cannot rewrap a sealed value");
+			goto done;
+		}
+		rc = 0;
+	}
+done:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	vg_buf_release(&plain);
+	vg_buf_release(&sealed);
+	vg_buf_release(&rows);
+	return rc;
+}
+
+int vg_store_rewrap(struct vg_store *s, const uint8_t *old_key, const uint8_t *new_key)
+{
+	int rc;
+
+	if ((rc = rewrap_table(s, "SELECT id, wrapped FROM file_keys",
+			       "UPDATE file_keys SET wrapped = ?1 WHERE id = ?2", file_key_ad,
+			       sizeof(file_key_ad) - 1, true, old_key, new_key)) < 0 ||
+	    (rc = rewrap_table(s, "SELECT n, sealed FROM drafts",
+			       "UPDATE drafts SET sealed = ?1 WHERE n = ?2", draft_ad,
+			       sizeof(draft_ad) - 1, false, old_key, new_key)) < 0 ||
+	    (rc = rewrap_table(s, "SELECT k, sealed FROM delivered",
+			       "UPDATE delivered SET sealed = ?1 WHERE k = ?2", delivered_ad,
+			       sizeof(delivered_ad) - 1, false, old_key, new_key)) < 0)
+		return rc;
+	return vg_store_delete_case_index(s);
+}
+
+int vg_store_checkpoint(struct vg_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	/* TRUNCATE: every frame into the database, then the WAL file emptied to 0 bytes. */
+	if ((rc = prepare(s, &st, "PRAGMA wal_checkpoint(TRUNCATE)")) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		rc = db_error(s, rc, "cannot checkpoint");
+	else if (sqlite3_column_int(st, 0) != 0)
+		rc = vg_error_set(VG_EIO,
+				  "store '%s': the checkpoint could not complete (another "
+				  "reader holds the database)",
+				  s->path);
+	else
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
 }

@@ -30,11 +30,13 @@
 #include <git2.h>
 
 #include "repo_git.h"
+#include "sync_receipt.h"
 #include "sync_state.h"
 #include "vigil/error.h"
 #include "vigil/fs.h"
 #include "vigil/home.h"
 #include "vigil/minisign.h"
+#include "vigil/receipt.h"
 #include "vigil/repo.h"
 #include "vigil/sync.h"
 
@@ -212,6 +214,11 @@ static int is_member_ref(const char *name)
 	return strncmp(name, MEMBERS_PREFIX, strlen(MEMBERS_PREFIX)) == 0;
 }
 
+static int is_receipts_ref(const char *name)
+{
+	return strncmp(name, VG_RECEIPT_REF_PREFIX, strlen(VG_RECEIPT_REF_PREFIX)) == 0;
+}
+
 /* The tracking reference of a remote branch: refs/heads/X -> refs/vigil/remote/X. */
 static int tracking_name(char *out, size_t outsz, const char *name)
 {
@@ -234,7 +241,7 @@ static int fetch(struct sync *s, bool roster_only)
 	const git_remote_head **ls = NULL;
 	size_t nls = 0;
 	char spec_self[2 * VG_REPO_BRANCH_MAX + 8];
-	char *specs[2];
+	char *specs[3];
 	git_strarray arr = {specs, 0};
 	int rc;
 
@@ -272,6 +279,8 @@ static int fetch(struct sync *s, bool roster_only)
 
 		if (!roster_only && is_member_ref(name))
 			want = s->role != VG_ROLE_MONITOR || strcmp(name, s->self_ref) == 0;
+		if (!roster_only && is_receipts_ref(name)) /* everyone reads receipts */
+			want = true;
 		if (!want || strlen(name) >= VG_REPO_BRANCH_MAX)
 			continue;
 		snprintf(s->heads[s->nheads].name, VG_REPO_BRANCH_MAX, "%s", name);
@@ -288,6 +297,8 @@ static int fetch(struct sync *s, bool roster_only)
 			snprintf(spec_self, sizeof(spec_self),
 				 MEMBERS_PREFIX "*:" VG_SYNC_TRACKING_PREFIX "members/*");
 		specs[arr.count++] = spec_self;
+		specs[arr.count++] =
+		    VG_RECEIPT_REF_PREFIX "*:" VG_SYNC_TRACKING_PREFIX "receipts/*";
 	}
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.callbacks = cb;
@@ -1177,6 +1188,48 @@ static int own_branch(struct sync *s)
 	return 0;
 }
 
+/* ---- receipts (FORMAT.md 17; sync_receipt.c) ---- */
+
+/* Step 7: the remote's receipts branches handed to sync_receipt.c. */
+static int receipts_step(struct sync *s)
+{
+	struct vg_sync__receipts x;
+	const char **names = NULL;
+	uint8_t(*oids)[20] = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (s->role == VG_ROLE_AUDITOR)
+		return 0;
+	names = calloc(s->nheads + 1, sizeof(*names));
+	oids = calloc(s->nheads + 1, sizeof(*oids));
+	if (names == NULL || oids == NULL) {
+		rc = vg_error_set(VG_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < s->nheads; i++)
+		if (is_receipts_ref(s->heads[i].name)) {
+			names[n] = s->heads[i].name;
+			memcpy(oids[n++], s->heads[i].oid.id, 20);
+		}
+	memset(&x, 0, sizeof(x));
+	x.o = s->o;
+	x.rep = s->rep;
+	x.repo = s->repo;
+	x.set = s->set;
+	x.role = s->role;
+	x.remote_dir = remote_path(s->url);
+	x.now = s->now;
+	x.n = n;
+	x.names = names;
+	x.oids = (const uint8_t(*)[20])oids;
+	rc = vg_sync__receipts_step(&x);
+done:
+	free(names);
+	free(oids);
+	return rc;
+}
+
 /* ---- the whole pass ---- */
 
 static int load_roster(struct vg_roster_set **out, const char *dir)
@@ -1304,6 +1357,8 @@ int vg_sync_run(struct vg_sync_report *out, const struct vg_sync_options *o)
 		rc = own_branch(&s);
 	if (rc == 0)
 		rc = roster_push(&s);
+	if (rc == 0 && (rc = out_of_time(&s)) == 0)
+		rc = receipts_step(&s);
 	if (rc < 0)
 		goto done;
 	utc_now(when, sizeof(when));

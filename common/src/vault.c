@@ -25,6 +25,8 @@ void vg_vault_free(struct vg_vault *v)
 	vg_age_identity_free(v->age);
 	if (v->key != NULL)
 		sodium_free(v->key);
+	if (v->slotkey != NULL)
+		sodium_free(v->slotkey);
 	vg_buf_release(&v->extra);
 	sodium_free(v);
 }
@@ -39,10 +41,12 @@ static int vault_alloc(struct vg_vault **out)
 	memset(v, 0, sizeof(*v));
 	vg_buf_init_secure(&v->extra);
 	v->key = sodium_malloc(VG_VAULT_KEY_BYTES);
-	if (v->key == NULL) {
+	v->slotkey = sodium_malloc(VG_KEYFILE_SLOTKEY_BYTES + 1);
+	if (v->key == NULL || v->slotkey == NULL) {
 		vg_vault_free(v);
 		return vg_error_set(VG_ENOMEM, "cannot allocate guarded memory");
 	}
+	sodium_memzero(v->slotkey, VG_KEYFILE_SLOTKEY_BYTES + 1); /* last byte 0: none kept */
 	*out = v;
 	return 0;
 }
@@ -245,10 +249,20 @@ int vg_vault_write(const char *path, int exclusive, const struct vg_vault *v, co
 		randombytes_buf(random_slot, VG_VAULT_DURESS_BYTES);
 		duress = random_slot;
 	}
+	if (pass == NULL && v->slotkey[VG_KEYFILE_SLOTKEY_BYTES] != 1) {
+		sodium_free(random_slot);
+		return vg_error_set(VG_EINVAL, "cannot reseal the vault: no passphrase and no kept "
+					       "slot key");
+	}
+	/* The slot key written is kept (the pointee, not v itself, changes): a later reseal
+	 * without passphrase keeps this passphrase. */
 	if ((rc = vg_vault_encode(&payload, v)) == 0 &&
-	    (rc = vg_keyfile_seal_keyed(&file, VG_KEYFILE_VAULT, VG_VAULT_SLOTS, payload.ptr,
-					payload.len, pass, passlen, 1, duress, duress + 16)) == 0)
+	    (rc = vg_keyfile_seal_slotkey(&file, VG_KEYFILE_VAULT, VG_VAULT_SLOTS, payload.ptr,
+					  payload.len, pass, passlen, v->slotkey, 1, duress,
+					  duress + 16)) == 0) {
+		v->slotkey[VG_KEYFILE_SLOTKEY_BYTES] = 1;
 		rc = vg_fs_write_atomic(path, file.ptr, file.len, 0600, exclusive);
+	}
 	vg_buf_release(&payload);
 	vg_buf_release(&file);
 	sodium_free(random_slot);
@@ -258,11 +272,21 @@ int vg_vault_write(const char *path, int exclusive, const struct vg_vault *v, co
 int vg_vault_read(struct vg_vault **out, const char *path, const char *pass, size_t passlen)
 {
 	struct vg_buf payload = VG_BUF_INIT_SECURE;
-	int rc = vg_keyfile_read(&payload, NULL, path, VG_KEYFILE_VAULT, pass, passlen);
+	uint8_t *slotkey = sodium_malloc(VG_KEYFILE_SLOTKEY_BYTES);
+	int rc;
 
 	*out = NULL;
+	if (slotkey == NULL)
+		return vg_error_set(VG_ENOMEM, "cannot allocate guarded memory");
+	rc =
+	    vg_keyfile_read_slotkey(&payload, NULL, slotkey, path, VG_KEYFILE_VAULT, pass, passlen);
 	if (rc == 0)
 		rc = vg_vault_decode(out, payload.ptr, payload.len);
+	if (rc == 0) {
+		memcpy((*out)->slotkey, slotkey, VG_KEYFILE_SLOTKEY_BYTES);
+		(*out)->slotkey[VG_KEYFILE_SLOTKEY_BYTES] = 1;
+	}
+	sodium_free(slotkey);
 	vg_buf_release(&payload);
 	return rc;
 }
@@ -313,4 +337,39 @@ int vg_vault_record_set(struct vg_vault *v, uint8_t type, const uint8_t *val, si
 	vg_buf_release(&v->extra);
 	v->extra = next;
 	return 0;
+}
+
+uint64_t vg_vault_generation(const struct vg_vault *v)
+{
+	const uint8_t *val;
+	size_t len;
+	uint64_t g = 0;
+
+	if (vg_vault_record_get(v, VG_VAULT_REC_GENERATION, &val, &len) < 0 || len != 8)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		g |= (uint64_t)val[i] << (8 * i);
+	return g;
+}
+
+int vg_vault_set_generation(struct vg_vault *v, uint64_t g)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(g >> (8 * i));
+	return vg_vault_record_set(v, VG_VAULT_REC_GENERATION, b, sizeof(b));
+}
+
+int vg_vault_copy(struct vg_vault **out, const struct vg_vault *v)
+{
+	struct vg_buf payload = VG_BUF_INIT_SECURE;
+	int rc;
+
+	*out = NULL;
+	if ((rc = vg_vault_encode(&payload, v)) == 0 &&
+	    (rc = vg_vault_decode(out, payload.ptr, payload.len)) == 0)
+		memcpy((*out)->slotkey, v->slotkey, VG_KEYFILE_SLOTKEY_BYTES + 1);
+	vg_buf_release(&payload);
+	return rc;
 }

@@ -34,15 +34,17 @@
 #endif
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
-#define vg_keyfile_profile    normal_keyfile_profile
-#define vg_keyfile_floor      normal_keyfile_floor
-#define vg_keyfile_cap	      normal_keyfile_cap
-#define vg_keyfile_seal	      normal_keyfile_seal
-#define vg_keyfile_open	      normal_keyfile_open
-#define vg_keyfile_write      normal_keyfile_write
-#define vg_keyfile_read	      normal_keyfile_read
-#define vg_keyfile_derive     normal_keyfile_derive
-#define vg_keyfile_seal_keyed normal_keyfile_seal_keyed
+#define vg_keyfile_profile	normal_keyfile_profile
+#define vg_keyfile_floor	normal_keyfile_floor
+#define vg_keyfile_cap		normal_keyfile_cap
+#define vg_keyfile_seal		normal_keyfile_seal
+#define vg_keyfile_open		normal_keyfile_open
+#define vg_keyfile_write	normal_keyfile_write
+#define vg_keyfile_read		normal_keyfile_read
+#define vg_keyfile_derive	normal_keyfile_derive
+#define vg_keyfile_seal_keyed	normal_keyfile_seal_keyed
+#define vg_keyfile_seal_slotkey normal_keyfile_seal_slotkey
+#define vg_keyfile_read_slotkey normal_keyfile_read_slotkey
 #include "keyfile.c"
 #undef vg_keyfile_profile
 #undef vg_keyfile_floor
@@ -53,6 +55,8 @@
 #undef vg_keyfile_read
 #undef vg_keyfile_derive
 #undef vg_keyfile_seal_keyed
+#undef vg_keyfile_seal_slotkey
+#undef vg_keyfile_read_slotkey
 #pragma GCC diagnostic pop
 #if KFT_TEST_KDF
 #define VIGIL_TEST_KDF 1

@@ -72,6 +72,24 @@ int vg_keyfile_seal_keyed(struct vg_buf *out, enum vg_keyfile_kind kind, unsigne
     __attribute__((warn_unused_result));
 
 /*
+ * What resealing without the passphrase needs (FORMAT.md 8): slot 0's salt (16), the key
+ * Argon2id derived from the passphrase with it (32) and the parameters it used (opslimit
+ * and memory in KiB, 4 bytes each, little-endian). Keep it in guarded memory.
+ */
+#define VG_KEYFILE_SLOTKEY_BYTES 56
+
+/*
+ * vg_keyfile_seal_keyed with slot 0 tied to slotkey (VG_KEYFILE_SLOTKEY_BYTES, not NULL):
+ * with a passphrase, slot 0 is derived from it with a fresh salt as usual and slotkey
+ * receives salt, key and parameters; with pass NULL (passlen 0), slot 0 is sealed under
+ * what slotkey holds, without a derivation, so the passphrase it came from opens the file.
+ */
+int vg_keyfile_seal_slotkey(struct vg_buf *out, enum vg_keyfile_kind kind, unsigned nslots,
+			    const uint8_t *payload, size_t len, const char *pass, size_t passlen,
+			    uint8_t *slotkey, unsigned keyed_slot, const uint8_t salt[16],
+			    const uint8_t key[32]) __attribute__((warn_unused_result));
+
+/*
  * The key a slot derives from pass at the compiled profile, with a fresh random salt:
  * salt_out (16 bytes) and key_out (32 bytes, guarded memory of the caller).
  */
@@ -113,5 +131,9 @@ int vg_keyfile_write(const char *path, int exclusive, enum vg_keyfile_kind kind,
 int vg_keyfile_read(struct vg_buf *payload_out, unsigned *slot_out, const char *path,
 		    enum vg_keyfile_kind kind, const char *pass, size_t passlen)
     __attribute__((warn_unused_result));
+/* vg_keyfile_read that also fills slotkey (may be NULL) for the slot that opened the file. */
+int vg_keyfile_read_slotkey(struct vg_buf *payload_out, unsigned *slot_out, uint8_t *slotkey,
+			    const char *path, enum vg_keyfile_kind kind, const char *pass,
+			    size_t passlen) __attribute__((warn_unused_result));
 
 #endif

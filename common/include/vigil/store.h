@@ -125,4 +125,23 @@ int vg_store_check(struct vg_store *s) __attribute__((warn_unused_result));
 int vg_store_shred(struct vg_store *s, uint64_t *file_keys, uint64_t *drafts)
     __attribute__((warn_unused_result));
 
+/*
+ * Receipts (FORMAT.md 17.7, 17.8). delete_file_key destroys one entry's wrapped key
+ * (*deleted says whether there was one). The sealed list of delivered case ids
+ * (VG_CASE_ID_BYTES each): get opens it into out (secure; empty when there is none),
+ * put replaces it. rewrap opens every file key, draft and the delivered list with old_key
+ * and seals them again with new_key, and deletes the case index: call it inside a
+ * transaction. checkpoint runs wal_checkpoint(TRUNCATE); VG_EBUSY when it could not
+ * complete.
+ */
+int vg_store_delete_file_key(struct vg_store *s, bool *deleted, const uint8_t id[VG_ID_BYTES])
+    __attribute__((warn_unused_result));
+int vg_store_get_delivered(struct vg_store *s, struct vg_buf *out, const uint8_t *vault_key)
+    __attribute__((warn_unused_result));
+int vg_store_put_delivered(struct vg_store *s, const uint8_t *vault_key, const uint8_t *list,
+			   size_t len) __attribute__((warn_unused_result));
+int vg_store_rewrap(struct vg_store *s, const uint8_t *old_key, const uint8_t *new_key)
+    __attribute__((warn_unused_result));
+int vg_store_checkpoint(struct vg_store *s) __attribute__((warn_unused_result));
+
 #endif

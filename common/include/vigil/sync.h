@@ -32,6 +32,7 @@
 #include "vigil/id.h"
 #include "vigil/roster.h"
 #include "vigil/store.h"
+#include "vigil/vault.h"
 
 #define VG_SYNC_ROSTER_REF	"refs/heads/roster"
 #define VG_SYNC_TRACKING_PREFIX "refs/vigil/remote/"
@@ -57,6 +58,13 @@ struct vg_sync_options {
 	time_t now;		   /* for roster expiry; 0: time(NULL) */
 	vg_sync_progress_fn progress;
 	void *ctx;
+	/*
+	 * Receipts (FORMAT.md 17): the held vault (NULL: none written or honoured) and its
+	 * path. A coordinator signs receipts and decrypts with it; a monitor's read keys are
+	 * destroyed and its vault key rotated in place (vigil/deliver.h).
+	 */
+	struct vg_vault *vault;
+	const char *vault_path;
 };
 
 struct vg_sync_report {
@@ -66,11 +74,16 @@ struct vg_sync_report {
 	size_t branches;	 /* member branches that had moved */
 	size_t fetched;		 /* new entries found on them */
 	size_t accepted, pending, quarantined, refused;
-	size_t promoted;  /* pending entries accepted once their gap was filled */
-	size_t committed; /* own entries committed to the local branch */
-	size_t pushed;	  /* own entries the remote now holds that it did not */
-	size_t alarms;	  /* alarms raised by this sync */
-	double seconds;	  /* how long it took */
+	size_t promoted;	  /* pending entries accepted once their gap was filled */
+	size_t committed;	  /* own entries committed to the local branch */
+	size_t pushed;		  /* own entries the remote now holds that it did not */
+	size_t alarms;		  /* alarms raised by this sync */
+	size_t receipts_written;  /* a coordinator's receipts written */
+	size_t receipts_checked;  /* coordinators' receipts branches read (monitors) */
+	size_t receipts_honoured; /* receipts that named this device correctly */
+	size_t receipts_ignored;  /* receipts not honoured (bad, unknown or revoked signer) */
+	size_t received;	  /* own entries whose read keys were destroyed by this sync */
+	double seconds;		  /* how long it took */
 };
 
 /*

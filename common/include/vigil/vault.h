@@ -17,6 +17,7 @@
 #include "vigil/age.h"
 #include "vigil/buf.h"
 #include "vigil/identity.h"
+#include "vigil/keyfile.h"
 #include "vigil/minisign.h"
 
 #define VG_VAULT_KEY_BYTES 32
@@ -28,6 +29,12 @@ struct vg_vault {
 	struct vg_age_identity *age;
 	uint8_t *key;	     /* VG_VAULT_KEY_BYTES, guarded */
 	struct vg_buf extra; /* secure; records of types this version does not use */
+	/*
+	 * Guarded, VG_KEYFILE_SLOTKEY_BYTES + 1: the slot key of the file this vault was read
+	 * from or last written to (FORMAT.md 8, resealing without the passphrase); its last
+	 * byte is 1 when one is kept, 0 for a vault never read or written.
+	 */
+	uint8_t *slotkey;
 };
 
 /* New keys; pseudonym NULL picks a random one. VG_EINVAL for an invalid pseudonym. */
@@ -56,6 +63,7 @@ int vg_vault_decode(struct vg_vault **out, const uint8_t *payload, size_t len)
 #define VG_VAULT_REC_PIN	7 /* SHA-256 of the remote's host key or certificate (32) */
 #define VG_VAULT_REC_DURESS	8 /* the duress slot's salt (16) and key (32) */
 #define VG_VAULT_DURESS_BYTES	48
+#define VG_VAULT_REC_GENERATION 9 /* the vault key's generation (8, LE): FORMAT.md 17.8 */
 int vg_vault_record_get(const struct vg_vault *v, uint8_t type, const uint8_t **val, size_t *len)
     __attribute__((warn_unused_result));
 int vg_vault_record_set(struct vg_vault *v, uint8_t type, const uint8_t *val, size_t len)
@@ -74,11 +82,21 @@ int vg_vault_duress_clear(struct vg_vault *v) __attribute__((warn_unused_result)
 /*
  * Seal to path (atomically, 0600; slot 1 keyed from record 8) and open from path. VG_EAUTH
  * for a wrong passphrase; VG_EDURESS (with a wrong passphrase's message) for the duress
- * passphrase: the caller destroys the keys.
+ * passphrase: the caller destroys the keys. Both keep slot 0's key in v->slotkey; write
+ * with pass NULL (passlen 0) reseals under that kept key, without a derivation, so the
+ * same passphrase opens the file (VG_EINVAL when none is kept).
  */
 int vg_vault_write(const char *path, int exclusive, const struct vg_vault *v, const char *pass,
 		   size_t passlen) __attribute__((warn_unused_result));
 int vg_vault_read(struct vg_vault **out, const char *path, const char *pass, size_t passlen)
+    __attribute__((warn_unused_result));
+
+/* The vault key's generation (record 9; 0 when absent) and setting it. */
+uint64_t vg_vault_generation(const struct vg_vault *v);
+int vg_vault_set_generation(struct vg_vault *v, uint64_t g) __attribute__((warn_unused_result));
+
+/* A deep copy of v (keys, records and the kept slot key) into *out. */
+int vg_vault_copy(struct vg_vault **out, const struct vg_vault *v)
     __attribute__((warn_unused_result));
 
 #endif
