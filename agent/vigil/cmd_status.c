@@ -1,7 +1,38 @@
 #include <stdio.h>
+#include <string.h>
 
 #include "client.h"
 #include "vigil/error.h"
+
+/* The background sync: the last try since the daemon started, and the next. */
+static void print_schedule(const json_t *r)
+{
+	const char *state = json_string_value(json_object_get(r, "background_sync"));
+	const char *last = json_string_value(json_object_get(r, "last_try"));
+	const char *result = json_string_value(json_object_get(r, "last_result"));
+	const char *next = json_string_value(json_object_get(r, "next_sync"));
+	json_int_t failures = json_integer_value(json_object_get(r, "sync_failures"));
+	char line[700];
+
+	if (last != NULL && result != NULL) {
+		snprintf(line, sizeof(line), "%s: %s", last, result);
+		fputs("last try:   ", stdout);
+		vg_client_print_line(line);
+	}
+	if (next != NULL) {
+		snprintf(line, sizeof(line), "in %" JSON_INTEGER_FORMAT " s (%s)%s",
+			 json_integer_value(json_object_get(r, "next_sync_in")), next,
+			 failures > 0 ? ", backing off" : "");
+	} else if (state != NULL && strcmp(state, "off") == 0) {
+		snprintf(line, sizeof(line), "off ([sync] interval = 0)");
+	} else {
+		snprintf(line, sizeof(line), "none (%s)", state != NULL ? state : "?");
+	}
+	fputs("next sync:  ", stdout);
+	vg_client_print_line(line);
+	if (failures > 0)
+		printf("failures:   %" JSON_INTEGER_FORMAT " in a row\n", failures);
+}
 
 static void print_human(const json_t *r)
 {
@@ -34,6 +65,7 @@ static void print_human(const json_t *r)
 	       json_integer_value(json_object_get(r, "delivered")));
 	fputs("last sync:  ", stdout);
 	vg_client_print_line(last != NULL ? last : "never");
+	print_schedule(r);
 	printf("alarms:     %zu\n", nalarms);
 	if (json_is_integer(limit))
 		printf("memory:     %" JSON_INTEGER_FORMAT
@@ -93,11 +125,17 @@ const struct vg_command vg_cmd_status = {
     "vigil status",
     "whether the vault is unlocked, and the state of this device",
     "Shows whether the vault is locked, the daemon's auto-lock setting, this device's role,\n"
-    "remote, undelivered and delivered entries, last sync and alarms, and how much of the\n"
-    "daemon's memory is locked. Warns when the unlocked keys are not locked in memory (the\n"
-    "memory-lock limit, ulimit -l, is too small) and could be swapped to disk.\n"
+    "remote, undelivered and delivered entries, last sync, the background sync (the last\n"
+    "try since the daemon started and its result, when the next is due, failures in a row\n"
+    "while it backs off), alarms, and how much of the daemon's memory is locked. Warns when\n"
+    "the unlocked keys are not locked in memory (the memory-lock limit, ulimit -l, is too\n"
+    "small) and could be swapped to disk.\n"
     "\n"
     "  --json  {\"locked\", \"role\", \"remote\", \"pending\", \"delivered\", \"last_sync\",\n"
-    "           \"alarms\", \"initialized\", \"autolock\", \"pid\", \"memlock\": {\"locked_kib\",\n"
+    "           \"alarms\", \"background_sync\" (\"scheduled\", \"off\", \"locked\", \"no "
+    "remote\",\n"
+    "           \"not joined\"), \"sync_interval\", \"next_sync\", \"next_sync_in\",\n"
+    "           \"sync_failures\", \"last_try\", \"last_result\",\n"
+    "           \"initialized\", \"autolock\", \"pid\", \"memlock\": {\"locked_kib\",\n"
     "           \"limit_kib\", \"needed_kib\", \"ok\", \"warning\"}}\n",
 };

@@ -76,6 +76,7 @@ struct sync {
 	uint64_t roster_remote; /* newest version on the remote's roster branch */
 	bool push_rejected;	/* set by the push callback */
 	char push_status[256];	/* the remote's reason */
+	uint64_t counted_ms;	/* when the count callback was called last */
 };
 
 static uint64_t now_ms(void)
@@ -98,6 +99,20 @@ static void say(struct sync *s, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	s->o->progress(s->o->ctx, msg);
+}
+
+/* A counted step, at most every 100 ms, and always its end. */
+static void count(struct sync *s, const char *what, uint64_t done, uint64_t total)
+{
+	uint64_t t;
+
+	if (s->o->count == NULL || total == 0)
+		return;
+	t = now_ms();
+	if (done < total && t < s->counted_ms + 100)
+		return;
+	s->counted_ms = t;
+	s->o->count(s->o->ctx, what, done, total);
 }
 
 static int alarm(struct sync *s, const char *kind, const char *subject, bool blocking,
@@ -179,6 +194,7 @@ static int on_transfer(const git_indexer_progress *st, void *payload)
 		snprintf(s->stop, sizeof(s->stop), "the time budget ran out while fetching");
 		return -1;
 	}
+	count(s, "receiving objects", st->received_objects, st->total_objects);
 	return 0;
 }
 
@@ -768,6 +784,8 @@ static int roster_push(struct sync *s)
 					 "vigil roster") < 0)
 			return vg_repo__fail(VG_EIO, "cannot update the roster branch");
 		git_reference_free(ref);
+		say(s, "roster: pushing versions %llu to %llu",
+		    (unsigned long long)s->roster_remote + 1, (unsigned long long)cur->version);
 		if ((rc = push(s, VG_SYNC_ROSTER_REF)) < 0)
 			return rc;
 		if (rc == 0) {
@@ -1096,6 +1114,7 @@ static int commit_own(struct sync *s)
 		if (rc < 0 || (rc = vg_repo_append(s->repo, oid, s->self_ref, ptrs, k)) < 0)
 			break;
 		seq = es[k - 1].meta.seq;
+		count(s, "committing own entries", off + k, n);
 		memcpy(head.id, oid, 20);
 		oid_hex(hex, &head);
 		if ((rc = vg_sync_state_set_int(s->store, KEY_COMMITTED, (int64_t)seq)) < 0 ||
@@ -1260,12 +1279,14 @@ int vg_sync_run(struct vg_sync_report *out, const struct vg_sync_options *o)
 	    (rc = load_roster(&s.set, o->roster_dir)) < 0)
 		goto done;
 	me = vg_roster_find(vg_roster_set_current(s.set), o->self);
-	if (me == NULL || me->revoked) {
-		rc = vg_error_set(VG_EAUTH, me == NULL ? "this device is not in the roster"
-						       : "this device is revoked in the roster");
+	if (me == NULL) {
+		rc = vg_error_set(VG_EAUTH, "this device is not in the roster");
 		goto done;
 	}
-	s.role = me->role;
+	/* Revoked (an earlier sync took that roster and stopped before the keys were
+	 * destroyed): it still pushes what it has not pushed, like a monitor. */
+	out->revoked = me->revoked;
+	s.role = me->revoked ? VG_ROLE_MONITOR : me->role;
 	if ((rc = open_repo(&s.repo, o->repo)) < 0)
 		goto done;
 	s.git = vg_repo__git(s.repo);
@@ -1279,14 +1300,23 @@ int vg_sync_run(struct vg_sync_report *out, const struct vg_sync_options *o)
 	}
 	if ((rc = roster_step(&s)) < 0)
 		goto done;
-	for (size_t i = 0; i < s.nheads; i++) {
+	me = vg_roster_find(vg_roster_set_current(s.set), o->self);
+	if (me != NULL && me->revoked && !out->revoked) {
+		out->revoked = true;
+		say(&s,
+		    "this device is revoked in roster version %llu: pushing what it has not "
+		    "pushed",
+		    (unsigned long long)vg_roster_set_current(s.set)->version);
+	}
+	/* A revoked device judges nobody and publishes nothing: it only delivers its own. */
+	for (size_t i = 0; i < s.nheads && !out->revoked; i++) {
 		if (!is_member_ref(s.heads[i].name) || strcmp(s.heads[i].name, s.self_ref) == 0)
 			continue;
 		if ((rc = out_of_time(&s)) < 0 || (rc = member_branch(&s, &s.heads[i])) < 0)
 			goto done;
 	}
 	/* A newer roster or newly accepted entries may place what was pending. */
-	if ((rc = vg_sync__pending_authors(s.store, &authors, &nauthors)) < 0)
+	if (!out->revoked && (rc = vg_sync__pending_authors(s.store, &authors, &nauthors)) < 0)
 		goto done;
 	for (size_t i = 0; i < nauthors; i++) {
 		size_t acc = out->accepted;
@@ -1302,7 +1332,7 @@ int vg_sync_run(struct vg_sync_report *out, const struct vg_sync_options *o)
 	}
 	if (s.role != VG_ROLE_AUDITOR && (rc = out_of_time(&s)) == 0)
 		rc = own_branch(&s);
-	if (rc == 0)
+	if (rc == 0 && !out->revoked)
 		rc = roster_push(&s);
 	if (rc < 0)
 		goto done;
