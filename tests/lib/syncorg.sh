@@ -90,5 +90,5 @@ store_entries() {
 	local where="1 = 1"
 	[ -n "${2:-}" ] && where="$where AND state = $2"
 	[ -n "${3:-}" ] && where="$where AND hex(author) = upper('$3')"
-	sqlite3 "$1/data/store.db" "SELECT lower(hex(author)), seq, lower(hex(id)) FROM entries WHERE $where"
+	sqlite3 -separator " " "$1/data/store.db" "SELECT lower(hex(author)), seq, lower(hex(id)) FROM entries WHERE $where"
 }
