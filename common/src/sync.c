@@ -46,6 +46,7 @@
 #define KEY_PUSHED	"pushed_seq"
 #define KEY_ROSTER_SEEN "roster_remote_version"
 #define KEY_LAST_SYNC	"last_sync"
+#define KEY_PUSHING	"pushing" /* the reference a push was moving, "" when none */
 #define ORG_FILE	"org.pub"
 #define ROSTER_FILE	"roster.json"
 #define ROSTER_SIG_FILE "roster.json.minisig"
@@ -351,14 +352,35 @@ static const git_oid *remote_head(struct sync *s, const char *name)
 static int push(struct sync *s, const char *ref)
 {
 	const git_oid *old = remote_head(s, ref);
+	char was[VG_REPO_BRANCH_MAX];
+	bool removed;
 	int rejected = 0, rc;
 
 	s->push_rejected = false;
 	s->push_status[0] = '\0';
 	if ((rc = out_of_time(s)) < 0 ||
-	    (rc = vg_repo__push_path(s->repo, &rejected, remote_path(s->url), ref,
-				     old != NULL ? old->id : NULL)) < 0 ||
-	    (rc = out_of_time(s)) < 0)
+	    (rc = vg_sync_state_text(s->store, KEY_PUSHING, was, sizeof(was))) < 0)
+		return rc;
+	/*
+	 * A push of ref this device began and never finished (killed, the power lost) may
+	 * have left the remote's lock of ref behind, which refuses every later update of it.
+	 * That lock is this device's: only it writes its own branch (a coordinator clears only
+	 * a roster lock its own push left). The mark is durable before the push begins.
+	 */
+	if (strcmp(was, ref) == 0) {
+		if ((rc = vg_repo__unlock_ref(remote_path(s->url), ref, &removed)) < 0)
+			return rc;
+		if (removed)
+			say(s, "removed the lock an interrupted push left on the remote's %s", ref);
+	}
+	if ((rc = vg_sync_state_set_text(s->store, KEY_PUSHING, ref)) < 0)
+		return rc;
+	rc = vg_repo__push_path(s->repo, &rejected, remote_path(s->url), ref,
+				old != NULL ? old->id : NULL);
+	/* Returned, even with an error: libgit2 released whatever lock it had taken. */
+	if (vg_sync_state_set_text(s->store, KEY_PUSHING, "") < 0 && rc == 0)
+		rc = VG_EIO;
+	if (rc < 0 || (rc = out_of_time(s)) < 0)
 		return rc;
 	if (rejected) {
 		s->push_rejected = true;
@@ -1223,9 +1245,13 @@ static int load_roster(struct vg_roster_set **out, const char *dir)
 static int open_repo(struct vg_repo **out, const char *path)
 {
 	git_config *cfg = NULL;
+	int32_t have = -1;
+	unsigned stale = 0;
 	int rc;
 
-	if ((rc = vg_repo_open(out, path, 1)) < 0)
+	/* The daemon is this repository's one writer: a lock file in it was left by a sync
+	 * that was killed, and would refuse every later update. */
+	if ((rc = vg_repo__clear_locks(path, &stale)) < 0 || (rc = vg_repo_open(out, path, 1)) < 0)
 		return rc;
 	/*
 	 * Ciphertext never deltas: in libgit2 1.5 the threshold above which delta search is
@@ -1233,8 +1259,10 @@ static int open_repo(struct vg_repo **out, const char *path)
 	 * up to the threshold are still searched, and signatures and small trees are; that
 	 * search was 0.4 s of a 2,000-entry commit and saves almost nothing.
 	 */
+	/* Written once, not at every sync (each write is a lock, a file and a rename). */
 	if (git_repository_config(&cfg, vg_repo__git(*out)) < 0 ||
-	    git_config_set_int32(cfg, "pack.deltaCacheSize", 0) < 0)
+	    ((git_config_get_int32(&have, cfg, "pack.deltaCacheSize") < 0 || have != 0) &&
+	     git_config_set_int32(cfg, "pack.deltaCacheSize", 0) < 0))
 		rc = vg_repo__fail(VG_EIO, "cannot configure the local repository");
 	git_config_free(cfg);
 	if (rc < 0) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <git2.h>
 #include <sodium.h>
@@ -342,12 +343,73 @@ static void test_blocking_alarm(void **state)
 	assert_false(blocked);
 }
 
+/* An empty file at dir/name (a lock a killed writer left). */
+static void touch(const char *dir, const char *name)
+{
+	char *p = vgt_path(dir, name);
+
+	vgt_write_file(p, "", 0);
+	free(p);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char *p = vgt_path(dir, name);
+	bool yes = access(p, F_OK) == 0;
+
+	free(p);
+	return yes;
+}
+
+/*
+ * Locks a killed sync leaves: in the local repository (its one writer is the daemon) they
+ * are removed; on the remote, the lock of the own branch only when this device's own push
+ * was interrupted (the durable "pushing" mark), never a lock it cannot know is its own.
+ */
+static void test_stale_locks(void **state)
+{
+	struct vg_sync_report rep;
+	char ref[VG_REPO_BRANCH_MAX], lock[VG_REPO_BRANCH_MAX + 8];
+
+	(void)state;
+	vg_repo_member_ref(ref, W.mon.id);
+	snprintf(lock, sizeof(lock), "%s.lock", ref);
+	/* Local: config.lock and the own branch's lock. */
+	append(&W.mon, 1);
+	touch(W.mon.repo, "config.lock");
+	touch(W.mon.repo, lock);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.pushed, 1);
+	assert_false(exists(W.mon.repo, "config.lock"));
+	assert_false(exists(W.mon.repo, lock));
+	/* Remote, without the mark: not this device's to remove; the push fails, clearly,
+	 * and the entry waits, committed. */
+	append(&W.mon, 1);
+	touch(W.remote, lock);
+	assert_true(sync_dev(&rep, &W.mon, W.remote) < 0);
+	assert_non_null(strstr(vg_error_last(), "lock"));
+	assert_true(exists(W.remote, lock));
+	assert_int_equal(rep.committed, 1);
+	/* The failed push left no mark: a second try does not remove it either. */
+	assert_true(sync_dev(&rep, &W.mon, W.remote) < 0);
+	assert_true(exists(W.remote, lock));
+	/* Remote, with the mark of an interrupted push of its own: removed, pushed. */
+	assert_int_equal(vg_sync_state_set_text(W.mon.store, "pushing", ref), 0);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.pushed, 1);
+	assert_false(exists(W.remote, lock));
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(accepted(&W.coord, &W.mon), accepted(&W.mon, &W.mon));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_remote_check),   cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_rollback),	   cmocka_unit_test(test_offline),
-	    cmocka_unit_test(test_blocking_alarm),
+	    cmocka_unit_test(test_blocking_alarm), cmocka_unit_test(test_stale_locks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
