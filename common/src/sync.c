@@ -968,6 +968,34 @@ static int judge(struct sync *s, const uint8_t author[VG_ID_BYTES], bool strict)
 	return rc;
 }
 
+/*
+ * Quarantined entries the newest roster admits by late_accept (FORMAT.md 11.7: a revoked
+ * member's entries delivered after its cutoff, which it vouched for another way) go back
+ * to pending, to be judged again by the chain rules with the other pending entries.
+ */
+static int requeue_late(struct sync *s)
+{
+	const struct vg_roster *cur = vg_roster_set_current(s->set);
+	struct vg_entry e;
+	int rc = 0;
+
+	vg_entry_init(&e);
+	for (size_t i = 0; i < cur->nlate && rc == 0; i++) {
+		enum vg_entry_state st;
+
+		rc = vg_store_get_entry(s->store, &e, &st, cur->late[i]);
+		if (rc == VG_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0 && st == VG_STATE_QUARANTINED)
+			rc = vg_sync__set_state(s->store, cur->late[i], VG_STATE_PENDING,
+						"admitted by late_accept: to be judged again");
+	}
+	vg_entry_release(&e);
+	return rc;
+}
+
 static int member_branch(struct sync *s, const struct head *h)
 {
 	const char *hex = h->name + strlen(MEMBERS_PREFIX);
@@ -1344,7 +1372,8 @@ int vg_sync_run(struct vg_sync_report *out, const struct vg_sync_options *o)
 			goto done;
 	}
 	/* A newer roster or newly accepted entries may place what was pending. */
-	if (!out->revoked && (rc = vg_sync__pending_authors(s.store, &authors, &nauthors)) < 0)
+	if (!out->revoked && ((rc = requeue_late(&s)) < 0 ||
+			      (rc = vg_sync__pending_authors(s.store, &authors, &nauthors)) < 0))
 		goto done;
 	for (size_t i = 0; i < nauthors; i++) {
 		size_t acc = out->accepted;
