@@ -643,6 +643,10 @@ int vg_repo__push_path(struct vg_repo *r, int *rejected, const char *remote, con
 	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
 		*rejected = 1;
 		rc = 0;
+	} else if (rc == GIT_ELOCKED) {
+		/* Another writer holds the ref's lock this very moment: it is moving it. */
+		*rejected = 2;
+		rc = 0;
 	} else if (rc < 0) {
 		rc = git_fail(VG_EIO, "cannot update the remote's branch");
 	}

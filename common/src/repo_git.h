@@ -34,8 +34,9 @@ int vg_repo__index_pack(const char *path, const void *pack, size_t len)
  * a pack of exactly what the commits since old add (old NULL: the whole branch, which the
  * remote must not have), indexed into the remote in one append and fsync'd, then the
  * remote's ref moved from old (or created) by compare-and-swap. *rejected = 1 when the
- * remote's ref was not where old says (another writer moved it): nothing is changed but
- * unreferenced objects. old must be known in r.
+ * remote's ref was not where old says (another writer moved it), 2 when another writer
+ * held its lock (it was moving it): nothing is changed but unreferenced objects. old must
+ * be known in r.
  */
 int vg_repo__push_path(struct vg_repo *r, int *rejected, const char *remote, const char *ref,
 		       const uint8_t *old) __attribute__((warn_unused_result));

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include <git2.h>
+#include <sodium.h>
 
 #include "repo_git.h"
 #include "sync_state.h"
@@ -384,8 +385,9 @@ static int push(struct sync *s, const char *ref)
 		return rc;
 	if (rejected) {
 		s->push_rejected = true;
-		snprintf(s->push_status, sizeof(s->push_status),
-			 "%s: the remote's branch moved since it was fetched", ref);
+		snprintf(s->push_status, sizeof(s->push_status), "%s: %s", ref,
+			 rejected == 2 ? "another writer was updating the remote's branch"
+				       : "the remote's branch moved since it was fetched");
 		return 1;
 	}
 	return 0;
@@ -794,6 +796,7 @@ static int roster_push(struct sync *s)
 		const git_oid *base;
 		git_reference *ref = NULL;
 		git_oid commit;
+		long ms;
 		int rc;
 
 		if (s->roster_bad || s->role != VG_ROLE_COORDINATOR ||
@@ -823,6 +826,10 @@ static int roster_push(struct sync *s)
 			return 0;
 		}
 		say(s, "roster: push rejected (%s): fetching the remote's", s->push_status);
+		/* The other writer may still be at it: give it a moment, a random one, so
+		 * that two coordinators retrying do not meet again. */
+		ms = (50 + (long)randombytes_uniform(150)) * (attempt + 1); /* below 800 */
+		nanosleep(&(struct timespec){0, ms * 1000000L}, NULL);
 		if ((rc = fetch(s, true)) < 0 || (rc = roster_step(s)) < 0)
 			return rc;
 	}

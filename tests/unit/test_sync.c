@@ -369,7 +369,8 @@ static bool exists(const char *dir, const char *name)
 static void test_stale_locks(void **state)
 {
 	struct vg_sync_report rep;
-	char ref[VG_REPO_BRANCH_MAX], lock[VG_REPO_BRANCH_MAX + 8];
+	char ref[VG_REPO_BRANCH_MAX], lock[VG_REPO_BRANCH_MAX + 8], why[VG_SYNC_ALARM_MAX];
+	bool blocked;
 
 	(void)state;
 	vg_repo_member_ref(ref, W.mon.id);
@@ -382,17 +383,25 @@ static void test_stale_locks(void **state)
 	assert_int_equal(rep.pushed, 1);
 	assert_false(exists(W.mon.repo, "config.lock"));
 	assert_false(exists(W.mon.repo, lock));
-	/* Remote, without the mark: not this device's to remove; the push fails, clearly,
-	 * and the entry waits, committed. */
+	/* Remote, without the mark: another writer of this device's branch holds it (a copy
+	 * of the key): a blocking alarm, the lock left alone, the entry waits, committed. */
 	append(&W.mon, 1);
 	touch(W.remote, lock);
-	assert_true(sync_dev(&rep, &W.mon, W.remote) < 0);
-	assert_non_null(strstr(vg_error_last(), "lock"));
-	assert_true(exists(W.remote, lock));
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.alarms, 1);
+	assert_int_equal(rep.pushed, 0);
 	assert_int_equal(rep.committed, 1);
-	/* The failed push left no mark: a second try does not remove it either. */
-	assert_true(sync_dev(&rep, &W.mon, W.remote) < 0);
+	assert_int_equal(vg_sync_blocked(W.mon.store, &blocked, why, sizeof(why)), 0);
+	assert_true(blocked);
+	assert_non_null(strstr(why, "another writer was updating"));
 	assert_true(exists(W.remote, lock));
+	/* The rejected push left no mark: after the alarm is cleared, the lock still is not
+	 * this device's to remove. */
+	assert_int_equal(vg_sync_alarm_clear(W.mon.store, NULL, NULL), 0);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.alarms, 1);
+	assert_true(exists(W.remote, lock));
+	assert_int_equal(vg_sync_alarm_clear(W.mon.store, NULL, NULL), 0);
 	/* Remote, with the mark of an interrupted push of its own: removed, pushed. */
 	assert_int_equal(vg_sync_state_set_text(W.mon.store, "pushing", ref), 0);
 	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
@@ -404,12 +413,190 @@ static void test_stale_locks(void **state)
 	assert_int_equal(accepted(&W.coord, &W.mon), accepted(&W.mon, &W.mon));
 }
 
+/* ---- two coordinators pushing roster versions at once (FORMAT.md 15) ---- */
+
+struct race {
+	struct device *other; /* whose sync runs when this device is about to push */
+	const char *remote;
+	bool fired;
+	int rc;
+	struct vg_sync_report rep;
+};
+
+static int sync_with(struct vg_sync_report *rep, struct device *d, const char *remote,
+		     vg_sync_progress_fn progress, void *ctx)
+{
+	struct vg_sync_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.repo = d->repo;
+	o.remote = remote;
+	o.roster_dir = d->roster;
+	o.store = d->store;
+	o.progress = progress;
+	o.ctx = ctx;
+	memcpy(o.self, d->id, VG_ID_BYTES);
+	return vg_sync_run(rep, &o);
+}
+
+/* Between this device's fetch and its roster push, the other coordinator syncs: the
+ * remote's roster branch moves under it, deterministically. */
+static void race_hook(void *ctx, const char *msg)
+{
+	struct race *r = ctx;
+
+	if (r->fired || strncmp(msg, "roster: pushing versions", 24) != 0)
+		return;
+	r->fired = true;
+	r->rc = sync_with(&r->rep, r->other, r->remote, NULL, NULL);
+}
+
+struct kinds {
+	int fork, other;
+};
+
+static int count_kinds(void *ctx, const char *kind, const char *subject, const char *message,
+		       bool blocking, int64_t count)
+{
+	struct kinds *k = ctx;
+
+	(void)message;
+	(void)blocking;
+	(void)count;
+	if (strcmp(kind, "fork") == 0 && strcmp(subject, "roster") == 0)
+		k->fork++;
+	else
+		k->other++;
+	return 0;
+}
+
+static struct vg_roster *next_version(const struct vg_roster *r, time_t now, const char *dir1,
+				      const char *dir2)
+{
+	struct vg_roster *n = NULL;
+
+	assert_int_equal(vg_roster_next(&n, r, now), 0);
+	write_version(dir1, n);
+	if (dir2 != NULL)
+		write_version(dir2, n);
+	return n;
+}
+
+/*
+ * A push of the roster branch rejected because another coordinator pushed first is
+ * resolved by fetching and verifying: the remote's version lower than this device's and
+ * on its chain, the push is retried as a fast-forward; higher, it is taken and nothing is
+ * pushed; the same number with another hash, a fork alarm and nothing pushed.
+ */
+static void test_roster_race(void **state)
+{
+	struct vg_age_identity *recovery = NULL;
+	struct vg_age_recipient rr;
+	struct vg_minisign_pk opk;
+	struct vg_identity ai, bi;
+	struct device a, b;
+	struct vg_roster *k[8] = {NULL}, *fork_b = NULL;
+	struct vg_sync_report rep;
+	struct vg_repo *remote = NULL;
+	struct race race;
+	struct kinds kinds = {0, 0};
+	char *rpath = vgt_path(W.dir, "race.git");
+	time_t now = time(NULL);
+
+	(void)state;
+	assert_int_equal(vg_repo_open(&remote, rpath, 1), 0);
+	vg_repo_free(remote);
+	vg_minisign_sk_public(&opk, W.org);
+	assert_int_equal(vg_age_identity_generate(&recovery), 0);
+	vg_age_identity_recipient(&rr, recovery);
+	vg_age_identity_free(recovery);
+	device_init(&a, "race-a");
+	device_init(&b, "race-b");
+	identity_of(&ai, &a, "race-a");
+	identity_of(&bi, &b, "race-b");
+	assert_int_equal(vg_roster_first(&k[1], &opk, "Race Watch", &rr, &ai, now), 0);
+	write_version(a.roster, k[1]);
+	write_version(b.roster, k[1]);
+	assert_int_equal(vg_roster_next(&k[2], k[1], now), 0);
+	assert_int_equal(vg_roster_add(k[2], &bi, VG_ROLE_COORDINATOR), 0);
+	write_version(a.roster, k[2]);
+	write_version(b.roster, k[2]);
+	assert_int_equal(sync_with(&rep, &a, rpath, NULL, NULL), 0);
+	assert_int_equal(rep.roster_pushed, 2);
+
+	/* Lower on the remote: both hold 3, b also 4; a pushes 3 under b, b retries 4. */
+	k[3] = next_version(k[2], now + 1, a.roster, b.roster);
+	k[4] = next_version(k[3], now + 2, b.roster, NULL);
+	memset(&race, 0, sizeof(race));
+	race.other = &a;
+	race.remote = rpath;
+	assert_int_equal(sync_with(&rep, &b, rpath, race_hook, &race), 0);
+	assert_true(race.fired);
+	assert_int_equal(race.rc, 0);
+	assert_int_equal(race.rep.roster_pushed, 1);
+	assert_int_equal(rep.roster_pushed, 1);
+	assert_int_equal(rep.roster_version, 4);
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(sync_with(&rep, &a, rpath, NULL, NULL), 0);
+	assert_int_equal(rep.roster_taken, 1);
+	assert_int_equal(rep.roster_version, 4);
+	assert_int_equal(rep.alarms, 0);
+
+	/* Higher on the remote: both hold 5, a also 6; b's push of 5 loses, b takes 6. */
+	k[5] = next_version(k[4], now + 3, a.roster, b.roster);
+	k[6] = next_version(k[5], now + 4, a.roster, NULL);
+	memset(&race, 0, sizeof(race));
+	race.other = &a;
+	race.remote = rpath;
+	assert_int_equal(sync_with(&rep, &b, rpath, race_hook, &race), 0);
+	assert_true(race.fired);
+	assert_int_equal(race.rc, 0);
+	assert_int_equal(race.rep.roster_pushed, 2);
+	assert_int_equal(rep.roster_pushed, 0);
+	assert_int_equal(rep.roster_taken, 1);
+	assert_int_equal(rep.roster_version, 6);
+	assert_int_equal(rep.alarms, 0);
+
+	/* The same number, another hash: a fork alarm at b, the remote keeps a's. */
+	k[7] = next_version(k[6], now, a.roster, NULL);
+	assert_int_equal(vg_roster_next(&fork_b, k[6], now), 0);
+	assert_int_equal(vg_roster_expire_in(fork_b, now, 30), 0);
+	write_version(b.roster, fork_b);
+	assert_memory_not_equal(k[7]->hash, fork_b->hash, VG_ID_BYTES);
+	memset(&race, 0, sizeof(race));
+	race.other = &a;
+	race.remote = rpath;
+	assert_int_equal(sync_with(&rep, &b, rpath, race_hook, &race), 0);
+	assert_true(race.fired);
+	assert_int_equal(race.rep.roster_pushed, 1);
+	assert_int_equal(rep.roster_pushed, 0);
+	assert_int_equal(rep.alarms, 1);
+	assert_int_equal(vg_sync_alarm_foreach(b.store, count_kinds, &kinds), 0);
+	assert_int_equal(kinds.fork, 1);
+	assert_int_equal(kinds.other, 0);
+	/* Never resolved by itself: the next sync says it again and pushes nothing. */
+	assert_int_equal(sync_with(&rep, &b, rpath, NULL, NULL), 0);
+	assert_int_equal(rep.roster_pushed, 0);
+	assert_int_equal(rep.alarms, 1);
+	assert_int_equal(sync_with(&rep, &a, rpath, NULL, NULL), 0);
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(rep.roster_version, 7);
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		vg_roster_free(k[i]);
+	vg_roster_free(fork_b);
+	device_free(&a);
+	device_free(&b);
+	free(rpath);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_remote_check),   cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_rollback),	   cmocka_unit_test(test_offline),
 	    cmocka_unit_test(test_blocking_alarm), cmocka_unit_test(test_stale_locks),
+	    cmocka_unit_test(test_roster_race),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
