@@ -4,7 +4,9 @@
  * nothing again; a branch rolled back on the remote raises an alarm and changes nothing
  * trusted; a missing remote is "offline" with entries committed locally; remotes this
  * version cannot reach are refused; alarms are kept, cleared, and a blocking one stops
- * the feed.
+ * the feed; lock files a killed sync leaves are cleared when they are this device's and
+ * only then; a roster push that loses a race to another coordinator is resolved (retried,
+ * given up for a higher version, or a fork alarm); a revoked device pushes and says so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -590,13 +592,56 @@ static void test_roster_race(void **state)
 	free(rpath);
 }
 
+/*
+ * A device revoked in the roster it holds (an earlier sync took it and stopped before the
+ * keys were destroyed) still syncs: it pushes what it has not pushed and says it is
+ * revoked, so that its caller wipes it; it judges no other branch and pushes no roster.
+ * Last: it leaves the monitor revoked.
+ */
+static void test_revoked(void **state)
+{
+	struct vg_roster *r3 = NULL;
+	struct vg_sync_report rep;
+	uint8_t cut[VG_ID_BYTES];
+	uint64_t seq, before;
+
+	(void)state;
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(vg_store_feed_head(W.coord.store, &seq, cut, W.mon.id), 0);
+	before = accepted(&W.coord, &W.mon);
+	append(&W.mon, 2);
+	assert_int_equal(vg_roster_next(&r3, W.r2, time(NULL)), 0);
+	assert_int_equal(vg_roster_revoke(r3, vg_roster_find(r3, W.mon.id), seq, cut), 0);
+	write_version(W.coord.roster, r3);
+	/* The monitor took version 3 already: revoked from the start of its sync. */
+	write_version(W.mon.roster, r3);
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(rep.roster_pushed, 1);
+	assert_false(rep.revoked);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_true(rep.revoked);
+	assert_int_equal(rep.pushed, 2);
+	assert_int_equal(rep.roster_pushed, 0);
+	/* Again: nothing left to push, still revoked (never refused as before). */
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_true(rep.revoked);
+	assert_int_equal(rep.pushed, 0);
+	/* The coordinator quarantines the two after the cutoff. */
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(rep.quarantined, 2);
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(accepted(&W.coord, &W.mon), before);
+	vg_roster_free(r3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_remote_check),   cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_rollback),	   cmocka_unit_test(test_offline),
 	    cmocka_unit_test(test_blocking_alarm), cmocka_unit_test(test_stale_locks),
-	    cmocka_unit_test(test_roster_race),
+	    cmocka_unit_test(test_roster_race),	   cmocka_unit_test(test_revoked),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
