@@ -45,6 +45,11 @@ printf '[sync]\ninterval = 604801\n' >"$bad/config/vigil.conf"
 expect_refusal 1 "line 2: bad value for 'interval'" vg "$bad" status
 printf '[sync]\nintreval = 60\n' >"$bad/config/vigil.conf"
 expect_refusal 1 "line 2: unknown key 'intreval' in \[sync\]" vg "$bad" status
+# The example configuration shipped in the package is valid and says the defaults.
+cp "$VIGIL_SOURCE_DIR/packaging/vigil.conf.example" "$bad/config/vigil.conf"
+vg "$bad" status --json | jq -e '.sync_interval == 900 and .autolock == 600 and .background_sync == "locked"' \
+	>/dev/null || fail "the example configuration: $(vg "$bad" status --json)"
+stop_daemon "$bad"
 
 # ---- off: interval 0 ----
 st "$C" | jq -e '.background_sync == "off" and .sync_interval == 0 and .next_sync == null' >/dev/null ||
