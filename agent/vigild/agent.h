@@ -41,10 +41,9 @@ struct vg_agent_conn {
 
 /* The background sync's schedule and what the last try gave (sched.c). */
 struct vg_agent_sched {
-	uint64_t next;	   /* ms on the agent's clock of the next try; 0: none armed */
-	unsigned failures; /* tries failed in a row since the last success */
-	bool tried;	   /* a sync ran since the daemon started */
-	bool last_ok;
+	uint64_t next;	       /* ms on the agent's clock of the next try; 0: none armed */
+	unsigned failures;     /* tries failed in a row since the last success */
+	bool tried;	       /* a sync ran since the daemon started */
 	time_t last_try;       /* wall clock of the last try, background or asked for */
 	char last_result[512]; /* "ok", or why it failed (ids and paths, never a record) */
 };

@@ -93,7 +93,6 @@ void vg_agent_sched_record(struct vg_agent *a, int rc, bool asked)
 {
 	a->sched.last_try = time(NULL);
 	a->sched.tried = true;
-	a->sched.last_ok = rc == 0;
 	if (rc == 0) {
 		a->sched.failures = 0;
 		snprintf(a->sched.last_result, sizeof(a->sched.last_result), "ok");
