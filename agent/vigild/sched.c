@@ -116,6 +116,9 @@ void vg_agent_sched_due(struct vg_agent *a, uint64_t now)
 		a->sched.next = now + wait_ms(a, 0);
 		return;
 	}
+	/* As after a failure, unless the sync records its outcome (it does once it ran): a
+	 * try that stops before never leaves the schedule due, which would spin the loop. */
+	a->sched.next = now + wait_ms(a, a->sched.failures + 1);
 	vg_agent_sync_background(a);
 }
 

@@ -1281,20 +1281,19 @@ static int open_repo(struct vg_repo **out, const char *path)
 {
 	git_config *cfg = NULL;
 	int32_t have = -1;
-	unsigned stale = 0;
 	int rc;
 
 	/* The daemon is this repository's one writer: a lock file in it was left by a sync
 	 * that was killed, and would refuse every later update. */
-	if ((rc = vg_repo__clear_locks(path, &stale)) < 0 || (rc = vg_repo_open(out, path, 1)) < 0)
+	if ((rc = vg_repo__clear_locks(path, NULL)) < 0 || (rc = vg_repo_open(out, path, 1)) < 0)
 		return rc;
 	/*
 	 * Ciphertext never deltas: in libgit2 1.5 the threshold above which delta search is
 	 * skipped is read from pack.deltaCacheSize (FACTS.md). 0, not 1024: objects of 50 bytes
 	 * up to the threshold are still searched, and signatures and small trees are; that
-	 * search was 0.4 s of a 2,000-entry commit and saves almost nothing.
+	 * search was 0.4 s of a 2,000-entry commit and saves almost nothing. Written once,
+	 * not at every sync (each write is a lock, a file and a rename).
 	 */
-	/* Written once, not at every sync (each write is a lock, a file and a rename). */
 	if (git_repository_config(&cfg, vg_repo__git(*out)) < 0 ||
 	    ((git_config_get_int32(&have, cfg, "pack.deltaCacheSize") < 0 || have != 0) &&
 	     git_config_set_int32(cfg, "pack.deltaCacheSize", 0) < 0))
