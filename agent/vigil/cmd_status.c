@@ -1,7 +1,38 @@
 #include <stdio.h>
+#include <string.h>
 
 #include "client.h"
 #include "vigil/error.h"
+
+/* The background sync: the last try since the daemon started, and the next. */
+static void print_schedule(const json_t *r)
+{
+	const char *state = json_string_value(json_object_get(r, "background_sync"));
+	const char *last = json_string_value(json_object_get(r, "last_try"));
+	const char *result = json_string_value(json_object_get(r, "last_result"));
+	const char *next = json_string_value(json_object_get(r, "next_sync"));
+	json_int_t failures = json_integer_value(json_object_get(r, "sync_failures"));
+	char line[700];
+
+	if (last != NULL && result != NULL) {
+		snprintf(line, sizeof(line), "%s: %s", last, result);
+		fputs("last try:   ", stdout);
+		vg_client_print_line(line);
+	}
+	if (next != NULL) {
+		snprintf(line, sizeof(line), "in %" JSON_INTEGER_FORMAT " s (%s)%s",
+			 json_integer_value(json_object_get(r, "next_sync_in")), next,
+			 failures > 0 ? ", backing off" : "");
+	} else if (state != NULL && strcmp(state, "off") == 0) {
+		snprintf(line, sizeof(line), "off ([sync] interval = 0)");
+	} else {
+		snprintf(line, sizeof(line), "none (%s)", state != NULL ? state : "?");
+	}
+	fputs("next sync:  ", stdout);
+	vg_client_print_line(line);
+	if (failures > 0)
+		printf("failures:   %" JSON_INTEGER_FORMAT " in a row\n", failures);
+}
 
 static void print_human(const json_t *r)
 {
@@ -40,6 +71,7 @@ static void print_human(const json_t *r)
 	       json_integer_value(json_object_get(r, "received")));
 	fputs("last sync:  ", stdout);
 	vg_client_print_line(last != NULL ? last : "never");
+	print_schedule(r);
 	printf("alarms:     %zu\n", nalarms);
 	if (json_is_integer(limit))
 		printf("memory:     %" JSON_INTEGER_FORMAT
@@ -101,13 +133,16 @@ const struct vg_command vg_cmd_status = {
     "Shows whether the vault is locked, the daemon's auto-lock settings (idle time, and\n"
     "whether logind's suspend and session-lock signals are heard), this device's role,\n"
     "remote, undelivered and delivered entries, those a coordinator's receipt confirmed\n"
-    "(received: their keys are destroyed, so they are no longer readable here), last sync\n"
-    "and alarms, and how much of the daemon's memory is locked. Warns when the unlocked\n"
-    "keys are not locked in memory (the memory-lock limit, ulimit -l, is too small) and\n"
-    "could be swapped to disk.\n"
+    "(received: their keys are destroyed, so they are no longer readable here), last sync,\n"
+    "the background sync (the last try since the daemon started and its result, when the\n"
+    "next is due, failures in a row while it backs off), alarms, and how much of the\n"
+    "daemon's memory is locked. Warns when the unlocked keys are not locked in memory (the\n"
+    "memory-lock limit, ulimit -l, is too small) and could be swapped to disk.\n"
     "\n"
     "  --json  {\"locked\", \"role\", \"remote\", \"pending\", \"delivered\", \"received\",\n"
-    "           \"last_sync\", \"alarms\", \"initialized\", \"autolock\", \"logind\", \"pid\",\n"
-    "           \"memlock\": {\"locked_kib\", \"limit_kib\", \"needed_kib\", \"ok\", "
-    "\"warning\"}}\n",
+    "           \"last_sync\", \"alarms\", \"background_sync\" (\"scheduled\", \"off\",\n"
+    "           \"locked\", \"no remote\", \"not joined\"), \"sync_interval\", \"next_sync\",\n"
+    "           \"next_sync_in\", \"sync_failures\", \"last_try\", \"last_result\",\n"
+    "           \"initialized\", \"autolock\", \"logind\", \"pid\", \"memlock\": {\"locked_kib\",\n"
+    "           \"limit_kib\", \"needed_kib\", \"ok\", \"warning\"}}\n",
 };

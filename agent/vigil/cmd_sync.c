@@ -69,6 +69,13 @@ static int run(struct vg_client *c, int argc, char **argv)
 	print_alarms(json_object_get(reply, "alarms"));
 	/* An alarm is a failed check (CLI.md): the sync ran, and something is wrong. */
 	status = num(reply, "alarms_raised") > 0 ? VG_EXIT_REFUSED : VG_EXIT_OK;
+	if (json_is_true(json_object_get(reply, "revoked")))
+		status =
+		    vg_client_fail(VG_EXIT_REFUSED,
+				   "this device is revoked in the roster: its own entries were "
+				   "pushed (%" JSON_INTEGER_FORMAT
+				   " now), and its keys are being destroyed as by 'vigil panic'",
+				   num(reply, "pushed"));
 done:
 	json_decref(req);
 	json_decref(reply);
@@ -92,9 +99,17 @@ const struct vg_command vg_cmd_sync = {
     "entry refused, a roster fork, another copy of this device's key (blocking: appends\n"
     "are refused until it is resolved).\n"
     "\n"
+    "A device that finds itself revoked in the roster pushes the entries it has not pushed\n"
+    "(those after its cutoff are quarantined by the coordinators), then destroys its keys\n"
+    "as 'vigil panic' does, and exits 1 saying so.\n"
+    "\n"
+    "The daemon also syncs in the background while unlocked ([sync] interval in\n"
+    "vigil.conf, backing off while the remote is unreachable); 'vigil sync' tries at once\n"
+    "and restarts that back-off.\n"
+    "\n"
     "  --json  {\"roster\", \"roster_taken\", \"roster_pushed\", \"branches\", \"fetched\",\n"
     "           \"accepted\", \"waiting\" (others' entries held pending), \"quarantined\",\n"
     "           \"refused\", \"promoted\", \"committed\", \"pushed\", \"alarms_raised\",\n"
-    "           \"seconds\", and status's \"role\", \"remote\", \"pending\", \"delivered\",\n"
-    "           \"last_sync\", \"alarms\"}\n",
+    "           \"seconds\", \"revoked\", and status's \"role\", \"remote\", \"pending\",\n"
+    "           \"delivered\", \"last_sync\", \"alarms\" and schedule members}\n",
 };

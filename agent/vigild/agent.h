@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -37,6 +38,15 @@ struct vg_agent_conn {
 	bool draining;	   /* an error was answered: discard input until EOF */
 	size_t drained;	   /* bytes discarded so far */
 	uint64_t deadline; /* ms on the agent's clock when the connection is closed */
+};
+
+/* The background sync's schedule and what the last try gave (sched.c). */
+struct vg_agent_sched {
+	uint64_t next;	       /* ms on the agent's clock of the next try; 0: none armed */
+	unsigned failures;     /* tries failed in a row since the last success */
+	bool tried;	       /* a sync ran since the daemon started */
+	time_t last_try;       /* wall clock of the last try, background or asked for */
+	char last_result[512]; /* "ok", or why it failed (ids and paths, never a record) */
 };
 
 struct vg_agent {
@@ -68,7 +78,9 @@ struct vg_agent {
 	struct vg_agent_conn *conns[VG_AGENT_CONNS_MAX];
 	size_t nconns;
 	bool stop;
-	bool duress; /* the duress passphrase was given: wipe once the reply is sent */
+	bool duress;  /* the duress passphrase was given: wipe once the reply is sent */
+	bool revoked; /* a sync found this device revoked: wipe once the reply is sent */
+	struct vg_agent_sched sched;
 };
 
 /* Milliseconds on CLOCK_BOOTTIME, which keeps counting while the machine sleeps. */
@@ -193,18 +205,46 @@ int vg_agent_publish(struct vg_agent *a, struct vg_agent_conn *c, const struct v
 		     json_t *reply, const char **code);
 int vg_agent_alarm_clear(struct vg_agent *a, struct vg_agent_conn *c,
 			 const struct vg_ipc_request *req, json_t *reply, const char **code);
+/*
+ * Whether a background sync can run: keys held, a remote in the vault, a roster in the
+ * home (joined); otherwise *why says which ("locked", "no remote", "not joined").
+ */
+bool vg_agent_sync_ready(struct vg_agent *a, const char **why);
+/* One sync nobody asked for (the schedule's): logged and recorded, no reply. A device
+ * found revoked is wiped at once. */
+void vg_agent_sync_background(struct vg_agent *a);
+
+/* sched.c: when the background sync runs; the schedule's members of "status". */
+/* Arm the schedule when the keys are held and it is not armed; disarm it when locked. */
+void vg_agent_sched_arm(struct vg_agent *a, uint64_t now);
+/* ms until the next background try (0: due now), or -1 when none is armed. */
+int64_t vg_agent_sched_in(const struct vg_agent *a, uint64_t now);
+/* Run the background try when it is due (the loop calls this on every wake-up). */
+void vg_agent_sched_due(struct vg_agent *a, uint64_t now);
+/*
+ * Record a sync's outcome (rc, with vg_error_last() for a failure) and schedule the next
+ * try: an interval after a success, backed off after failures; asked: a client asked for
+ * it, which restarts the back-off.
+ */
+void vg_agent_sched_record(struct vg_agent *a, int rc, bool asked);
+/* "background_sync", "sync_interval", "next_sync", "next_sync_in", "sync_failures",
+ * "last_try", "last_result" into reply. */
+int vg_agent_sched_status(struct vg_agent *a, json_t *reply) __attribute__((warn_unused_result));
 
 /* duress.c: every passphrase check; the duress passphrase and what it does. */
 /*
  * vg_vault_read of the home's vault with a message for a missing one; the duress
  * passphrase comes back as VG_EAUTH with a wrong passphrase's message, and sets
  * a->duress: the request's handler answers as for a wrong passphrase, then the server
- * calls vg_agent_duress_wipe.
+ * calls vg_agent_wipe.
  */
 int vg_agent_vault_read(struct vg_agent *a, struct vg_vault **out, const uint8_t *pass,
 			size_t passlen) __attribute__((warn_unused_result));
-/* Destroy the keys as vigil panic does (the daemon itself spared), then stop. */
-void vg_agent_duress_wipe(struct vg_agent *a);
+/*
+ * Destroy the keys as vigil panic does (the daemon itself spared), then stop; why is the
+ * log line (for duress nothing but "stopping", as any stop).
+ */
+void vg_agent_wipe(struct vg_agent *a, const char *why);
 int vg_agent_duress_set(struct vg_agent *a, struct vg_agent_conn *c,
 			const struct vg_ipc_request *req, json_t *reply, const char **code);
 int vg_agent_duress_clear(struct vg_agent *a, struct vg_agent_conn *c,

@@ -312,7 +312,11 @@ int vg_agent_handle(struct vg_agent *a, struct vg_agent_conn *c, const char *lin
 		vg_agent_log("cannot reply: %s", vg_error_last());
 	/* Answered as a wrong passphrase; only now, the keys go. */
 	if (a->duress)
-		vg_agent_duress_wipe(a);
+		vg_agent_wipe(a, "stopping");
+	/* A sync found this device revoked and pushed what it could: the keys go now. */
+	else if (a->revoked)
+		vg_agent_wipe(a, "revoked in the roster: keys destroyed as by vigil panic; "
+				 "stopping");
 	vg_agent_store_failed(a);
 	return 0;
 }

@@ -31,11 +31,12 @@ int vg_agent_vault_read(struct vg_agent *a, struct vg_vault **out, const uint8_t
 	return rc;
 }
 
-void vg_agent_duress_wipe(struct vg_agent *a)
+void vg_agent_wipe(struct vg_agent *a, const char *why)
 {
 	struct vg_panic_report r;
 
 	a->duress = false;
+	a->revoked = false;
 	/* Keys and the case index out of memory first, the index not saved. */
 	vg_agent_cases_drop(a, false);
 	vg_vault_free(a->vault);
@@ -44,9 +45,9 @@ void vg_agent_duress_wipe(struct vg_agent *a)
 	vg_store_close(a->store);
 	a->store = NULL;
 	if (vg_panic(&r, &a->home) < 0)
-		vg_agent_log("stopping: %s", vg_error_last());
+		vg_agent_log("%s: %s", why, vg_error_last());
 	else
-		vg_agent_log("stopping");
+		vg_agent_log("%s", why);
 	a->stop = true;
 }
 

@@ -334,10 +334,14 @@ static void on_signals(struct vg_agent *a)
 	}
 }
 
-/* poll's timeout: the nearest of auto-lock and the connections' deadlines. */
+/* poll's timeout: the nearest of auto-lock, the background sync and the connections'
+ * deadlines. */
 static int next_timeout(const struct vg_agent *a, uint64_t now)
 {
-	int64_t t = vg_agent_autolock_in(a, now);
+	int64_t t = vg_agent_autolock_in(a, now), b = vg_agent_sched_in(a, now);
+
+	if (b >= 0 && (t < 0 || b < t))
+		t = b;
 
 	for (size_t i = 0; i < a->nconns; i++) {
 		int64_t d =
@@ -360,6 +364,9 @@ static void on_timers(struct vg_agent *a, uint64_t now)
 	for (size_t i = a->nconns; i-- > 0;)
 		if (a->conns[i]->deadline <= now)
 			conn_remove(a, i);
+	/* Last: a sync may take a while, and clients waiting meanwhile are served next. */
+	if (!a->stop)
+		vg_agent_sched_due(a, now);
 }
 
 int vg_agent_run(struct vg_agent *a)
@@ -372,6 +379,7 @@ int vg_agent_run(struct vg_agent *a)
 		uint64_t now = vg_agent_now();
 		int rc, timeout;
 
+		vg_agent_sched_arm(a, now);
 		pfd[0] = (struct pollfd){.fd = a->signal_fd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = a->listen_fd, .events = POLLIN};
 		for (size_t i = 0; i < n; i++)

@@ -40,6 +40,23 @@ static void progress_cb(void *ctx, const char *msg)
 		vg_agent_log("cannot send progress: %s", vg_error_last());
 }
 
+static void count_cb(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	struct vg_agent_conn *c = ctx;
+	json_t *m;
+
+	if (c == NULL)
+		return;
+	m = vg_ipc_progress(what);
+	if (m != NULL && (json_object_set_new(m, "done", json_integer((json_int_t)done)) < 0 ||
+			  json_object_set_new(m, "total", json_integer((json_int_t)total)) < 0)) {
+		json_decref(m);
+		m = NULL;
+	}
+	if (vg_agent_send(c, m) < 0)
+		vg_agent_log("cannot send progress: %s", vg_error_last());
+}
+
 static int paths(const struct vg_agent *a, char *repo, char *roster)
 {
 	int rc = 0;
@@ -183,6 +200,8 @@ int vg_agent_sync_status(struct vg_agent *a, json_t *reply)
 		rc = set(reply, "alarms", al.arr);
 		al.arr = NULL;
 	}
+	if (rc == 0)
+		rc = vg_agent_sched_status(a, reply);
 	json_decref(al.arr);
 	vg_roster_set_free(rs);
 	return rc;
@@ -276,7 +295,7 @@ static json_t *report_json(const struct vg_sync_report *r)
 
 static json_t *report_base(const struct vg_sync_report *r)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "roster",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:b}", "roster",
 			 (json_int_t)r->roster_version, "roster_taken", (json_int_t)r->roster_taken,
 			 "roster_pushed", (json_int_t)r->roster_pushed, "branches",
 			 (json_int_t)r->branches, "fetched", (json_int_t)r->fetched, "accepted",
@@ -284,10 +303,15 @@ static json_t *report_base(const struct vg_sync_report *r)
 			 (json_int_t)r->quarantined, "refused", (json_int_t)r->refused, "promoted",
 			 (json_int_t)r->promoted, "committed", (json_int_t)r->committed, "pushed",
 			 (json_int_t)r->pushed, "alarms_raised", (json_int_t)r->alarms, "seconds",
-			 r->seconds);
+			 r->seconds, "revoked", r->revoked);
 }
 
-/* One sync with the remote in the held vault; the report's members go into reply. */
+/*
+ * One sync with the remote in the held vault; the report's members go into reply. c is
+ * the client that asked for it (progress goes there), NULL for the schedule's. Its outcome
+ * goes into the schedule. A device the roster revokes is marked for the wipe: the caller
+ * destroys the keys once it has answered (vg_agent_handle) or at once (background).
+ */
 static int run_sync(struct vg_agent *a, struct vg_agent_conn *c, json_t *reply)
 {
 	struct vg_sync_options o;
@@ -308,6 +332,7 @@ static int run_sync(struct vg_agent *a, struct vg_agent_conn *c, json_t *reply)
 	o.roster_dir = roster;
 	o.store = a->store;
 	o.progress = progress_cb;
+	o.count = count_cb;
 	o.ctx = c;
 	o.vault = a->vault;
 	o.vault_path = a->vault_path;
@@ -317,9 +342,18 @@ static int run_sync(struct vg_agent *a, struct vg_agent_conn *c, json_t *reply)
 	/* The case index in memory may summarise entries this device can no longer read. */
 	if (r.received > 0)
 		vg_agent_cases_drop(a, false);
-	vg_agent_log("sync: %s (%zu fetched, %zu accepted, %zu pushed, %zu alarms, %.2f s)",
-		     rc == 0 ? "done" : vg_error_name(rc), r.fetched, r.accepted, r.pushed,
-		     r.alarms, r.seconds);
+	vg_agent_log("%ssync: %s (%zu fetched, %zu accepted, %zu pushed, %zu alarms, %.2f s)",
+		     c == NULL ? "background " : "", rc == 0 ? "done" : vg_error_name(rc),
+		     r.fetched, r.accepted, r.pushed, r.alarms, r.seconds);
+	vg_agent_sched_record(a, rc, c != NULL);
+	if (r.revoked) {
+		/* Whatever the push gave: the roster says these keys are not this device's
+		 * any more (DESIGN.md "At rest"). */
+		vg_agent_log("this device is revoked in roster version %llu (%zu own entries "
+			     "pushed now): destroying its keys",
+			     (unsigned long long)r.roster_version, r.pushed);
+		a->revoked = true;
+	}
 	if (rc < 0)
 		return rc;
 	if ((rep = report_json(&r)) == NULL)
@@ -328,6 +362,38 @@ static int run_sync(struct vg_agent *a, struct vg_agent_conn *c, json_t *reply)
 						: 0;
 	json_decref(rep);
 	return rc == 0 ? vg_agent_sync_status(a, reply) : rc;
+}
+
+bool vg_agent_sync_ready(struct vg_agent *a, const char **why)
+{
+	char remote[VG_SYNC_REMOTE_MAX + 1], roster[PATH_MAX], org[PATH_MAX];
+
+	/* A device the roster it holds revokes is ready too: its next sync pushes its last
+	 * entries, then wipes it (an earlier sync stopped before it could). */
+	*why = NULL;
+	if (a->vault == NULL)
+		*why = "locked";
+	else if (vault_remote(a->vault, remote) < 0)
+		*why = "no remote";
+	else if (paths(a, NULL, roster) < 0 ||
+		 vg_home_path(org, sizeof(org), roster, "org.pub") < 0 || access(org, F_OK) < 0)
+		*why = "not joined";
+	return *why == NULL;
+}
+
+void vg_agent_sync_background(struct vg_agent *a)
+{
+	json_t *reply = json_object();
+
+	if (reply == NULL || run_sync(a, NULL, reply) < 0) {
+		/* Logged and recorded by run_sync (the failure is in the schedule). */
+	}
+	json_decref(reply);
+	if (a->revoked)
+		vg_agent_wipe(a, "revoked in the roster: keys destroyed as by vigil panic; "
+				 "stopping");
+	else
+		vg_agent_store_failed(a); /* as after a request: a failed write stops the daemon */
 }
 
 int vg_agent_sync(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_ipc_request *req,

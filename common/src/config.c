@@ -19,27 +19,39 @@ struct key {
 	int (*parse)(struct vg_config *c, const char *value, const char **why);
 };
 
-/* Seconds: decimal digits only, no sign, no leading zero, at most a year. */
-static int parse_autolock(struct vg_config *c, const char *v, const char **why)
+/* Seconds: decimal digits only, no sign, no leading zero, at most max. */
+static int parse_seconds(unsigned *out, const char *v, unsigned long max)
 {
 	unsigned long n = 0;
 
-	*why = "must be a number of seconds from 0 to 31536000";
 	if (v[0] == '\0' || (v[0] == '0' && v[1] != '\0'))
 		return -1;
 	for (const char *p = v; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9')
 			return -1;
 		n = n * 10 + (unsigned long)(*p - '0');
-		if (n > VG_CONFIG_AUTOLOCK_MAX)
+		if (n > max)
 			return -1;
 	}
-	c->autolock = (unsigned)n;
+	*out = (unsigned)n;
 	return 0;
+}
+
+static int parse_autolock(struct vg_config *c, const char *v, const char **why)
+{
+	*why = "must be a number of seconds from 0 to 31536000";
+	return parse_seconds(&c->autolock, v, VG_CONFIG_AUTOLOCK_MAX);
+}
+
+static int parse_interval(struct vg_config *c, const char *v, const char **why)
+{
+	*why = "must be a number of seconds from 0 to 604800";
+	return parse_seconds(&c->sync_interval, v, VG_CONFIG_SYNC_INTERVAL_MAX);
 }
 
 static const struct key keys[] = {
     {"agent", "autolock", parse_autolock},
+    {"sync", "interval", parse_interval},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -119,6 +131,7 @@ void vg_config_init(struct vg_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->autolock = VG_CONFIG_AUTOLOCK_DEFAULT;
+	c->sync_interval = VG_CONFIG_SYNC_INTERVAL_DEFAULT;
 }
 
 int vg_config_parse(struct vg_config *out, const char *text, size_t len, const char *name)

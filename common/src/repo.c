@@ -1,7 +1,12 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <git2.h>
 #include <git2/sys/mempack.h>
@@ -638,6 +643,10 @@ int vg_repo__push_path(struct vg_repo *r, int *rejected, const char *remote, con
 	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
 		*rejected = 1;
 		rc = 0;
+	} else if (rc == GIT_ELOCKED) {
+		/* Another writer holds the ref's lock this very moment: it is moving it. */
+		*rejected = 2;
+		rc = 0;
 	} else if (rc < 0) {
 		rc = git_fail(VG_EIO, "cannot update the remote's branch");
 	}
@@ -719,6 +728,107 @@ done:
 	git_commit_free(parent);
 	batch_close(&b);
 	return rc;
+}
+
+/* Deeper than refs/heads/members/<id> or refs/vigil/remote/members/<id>: a bound. */
+#define LOCK_DEPTH_MAX 6
+
+static bool is_lock_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	return len > 5 && strcmp(n + len - 5, ".lock") == 0;
+}
+
+static int unlink_lock(int dirfd, const char *name, unsigned *n)
+{
+	if (unlinkat(dirfd, name, 0) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return vg_error_set(VG_EIO, "cannot remove the stale lock '%s': %s", name,
+				    strerror(errno));
+	}
+	(*n)++;
+	return 0;
+}
+
+/* Every "*.lock" regular file under the directory dirfd (not following links). */
+static int clear_dir(int dirfd, int depth, unsigned *n)
+{
+	DIR *d;
+	struct dirent *de;
+	int rc = 0, fd;
+
+	if (depth > LOCK_DEPTH_MAX || (fd = dup(dirfd)) < 0)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		struct stat st;
+		int sub;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode) && is_lock_name(de->d_name)) {
+			rc = unlink_lock(dirfd, de->d_name, n);
+		} else if (S_ISDIR(st.st_mode)) {
+			sub = openat(dirfd, de->d_name,
+				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				rc = clear_dir(sub, depth + 1, n);
+				close(sub);
+			}
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int vg_repo__clear_locks(const char *path, unsigned *n)
+{
+	static const char *const top[] = {"config.lock", "packed-refs.lock", "HEAD.lock"};
+	unsigned count = 0;
+	int dirfd, refs, rc = 0;
+
+	if ((dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = errno == ENOENT
+			 ? 0
+			 : vg_error_set(VG_EIO, "cannot open '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]) && rc == 0; i++)
+		rc = unlink_lock(dirfd, top[i], &count);
+	refs = openat(dirfd, "refs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rc == 0 && refs >= 0)
+		rc = clear_dir(refs, 0, &count);
+	if (refs >= 0)
+		close(refs);
+	close(dirfd);
+done:
+	if (n != NULL)
+		*n = count;
+	return rc;
+}
+
+int vg_repo__unlock_ref(const char *path, const char *ref, bool *removed)
+{
+	char lock[PATH_MAX];
+	int n = snprintf(lock, sizeof(lock), "%s/%s.lock", path, ref);
+
+	*removed = false;
+	if (n < 0 || (size_t)n >= sizeof(lock))
+		return vg_error_set(VG_EINVAL, "repository path too long");
+	if (unlink(lock) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return vg_error_set(VG_EIO, "cannot remove the stale lock '%s': %s", lock,
+				    strerror(errno));
+	}
+	*removed = true;
+	return 0;
 }
 
 git_repository *vg_repo__git(struct vg_repo *r)

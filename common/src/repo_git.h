@@ -5,6 +5,7 @@
 #ifndef VIGIL_REPO_GIT_H
 #define VIGIL_REPO_GIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <git2.h>
@@ -34,8 +35,9 @@ int vg_repo__index_pack(const char *path, const void *pack, size_t len)
  * a pack of exactly what the commits since old add (old NULL: the whole branch, which the
  * remote must not have), indexed into the remote in one append and fsync'd, then the
  * remote's ref moved from old (or created) by compare-and-swap. *rejected = 1 when the
- * remote's ref was not where old says (another writer moved it): nothing is changed but
- * unreferenced objects. old must be known in r.
+ * remote's ref was not where old says (another writer moved it), 2 when another writer
+ * held its lock (it was moving it): nothing is changed but unreferenced objects. old must
+ * be known in r.
  */
 int vg_repo__push_path(struct vg_repo *r, int *rejected, const char *remote, const char *ref,
 		       const uint8_t *old) __attribute__((warn_unused_result));
@@ -47,6 +49,23 @@ int vg_repo__push_path(struct vg_repo *r, int *rejected, const char *remote, con
  */
 int vg_repo__commit_files(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const char *ref,
 			  const char *const *names, const struct vg_buf *const *files, size_t n)
+    __attribute__((warn_unused_result));
+
+/*
+ * Remove the lock files a killed writer left in the bare repository at path: "<ref>.lock"
+ * under refs/, and config.lock, packed-refs.lock, HEAD.lock. Only for a repository the
+ * caller alone writes (the local repository of a home, whose daemon holds the home's
+ * lock): any lock there outlived the process that took it, and would make every later
+ * update fail. *n (may be NULL) counts the files removed.
+ */
+int vg_repo__clear_locks(const char *path, unsigned *n) __attribute__((warn_unused_result));
+
+/*
+ * Remove "<ref>.lock" in the bare repository at path, if there: the lock a push of the
+ * caller's that was killed left on a remote (the caller knows it began that push and never
+ * ended it). *removed says whether there was one.
+ */
+int vg_repo__unlock_ref(const char *path, const char *ref, bool *removed)
     __attribute__((warn_unused_result));
 
 /* A libgit2 failure as a vg_error with code and what, and libgit2's message. */

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include <git2.h>
+#include <sodium.h>
 
 #include "repo_git.h"
 #include "sync_receipt.h"
@@ -48,6 +49,7 @@
 #define KEY_PUSHED	"pushed_seq"
 #define KEY_ROSTER_SEEN "roster_remote_version"
 #define KEY_LAST_SYNC	"last_sync"
+#define KEY_PUSHING	"pushing" /* the reference a push was moving, "" when none */
 #define ORG_FILE	"org.pub"
 #define ROSTER_FILE	"roster.json"
 #define ROSTER_SIG_FILE "roster.json.minisig"
@@ -78,6 +80,7 @@ struct sync {
 	uint64_t roster_remote; /* newest version on the remote's roster branch */
 	bool push_rejected;	/* set by the push callback */
 	char push_status[256];	/* the remote's reason */
+	uint64_t counted_ms;	/* when the count callback was called last */
 };
 
 static uint64_t now_ms(void)
@@ -100,6 +103,20 @@ static void say(struct sync *s, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	s->o->progress(s->o->ctx, msg);
+}
+
+/* A counted step, at most every 100 ms, and always its end. */
+static void count(struct sync *s, const char *what, uint64_t done, uint64_t total)
+{
+	uint64_t t;
+
+	if (s->o->count == NULL || total == 0)
+		return;
+	t = now_ms();
+	if (done < total && t < s->counted_ms + 100)
+		return;
+	s->counted_ms = t;
+	s->o->count(s->o->ctx, what, done, total);
 }
 
 static int alarm(struct sync *s, const char *kind, const char *subject, bool blocking,
@@ -181,6 +198,7 @@ static int on_transfer(const git_indexer_progress *st, void *payload)
 		snprintf(s->stop, sizeof(s->stop), "the time budget ran out while fetching");
 		return -1;
 	}
+	count(s, "receiving objects", st->received_objects, st->total_objects);
 	return 0;
 }
 
@@ -346,19 +364,41 @@ static const git_oid *remote_head(struct sync *s, const char *name)
 static int push(struct sync *s, const char *ref)
 {
 	const git_oid *old = remote_head(s, ref);
+	char was[VG_REPO_BRANCH_MAX];
+	bool removed;
 	int rejected = 0, rc;
 
 	s->push_rejected = false;
 	s->push_status[0] = '\0';
 	if ((rc = out_of_time(s)) < 0 ||
-	    (rc = vg_repo__push_path(s->repo, &rejected, remote_path(s->url), ref,
-				     old != NULL ? old->id : NULL)) < 0 ||
-	    (rc = out_of_time(s)) < 0)
+	    (rc = vg_sync_state_text(s->store, KEY_PUSHING, was, sizeof(was))) < 0)
+		return rc;
+	/*
+	 * A push of ref this device began and never finished (killed, the power lost) may
+	 * have left the remote's lock of ref behind, which refuses every later update of it.
+	 * That lock is this device's: only it writes its own branch (a coordinator clears only
+	 * a roster lock its own push left). The mark is durable before the push begins.
+	 */
+	if (strcmp(was, ref) == 0) {
+		if ((rc = vg_repo__unlock_ref(remote_path(s->url), ref, &removed)) < 0)
+			return rc;
+		if (removed)
+			say(s, "removed the lock an interrupted push left on the remote's %s", ref);
+	}
+	if ((rc = vg_sync_state_set_text(s->store, KEY_PUSHING, ref)) < 0)
+		return rc;
+	rc = vg_repo__push_path(s->repo, &rejected, remote_path(s->url), ref,
+				old != NULL ? old->id : NULL);
+	/* Returned, even with an error: libgit2 released whatever lock it had taken. */
+	if (vg_sync_state_set_text(s->store, KEY_PUSHING, "") < 0 && rc == 0)
+		rc = VG_EIO;
+	if (rc < 0 || (rc = out_of_time(s)) < 0)
 		return rc;
 	if (rejected) {
 		s->push_rejected = true;
-		snprintf(s->push_status, sizeof(s->push_status),
-			 "%s: the remote's branch moved since it was fetched", ref);
+		snprintf(s->push_status, sizeof(s->push_status), "%s: %s", ref,
+			 rejected == 2 ? "another writer was updating the remote's branch"
+				       : "the remote's branch moved since it was fetched");
 		return 1;
 	}
 	return 0;
@@ -767,6 +807,7 @@ static int roster_push(struct sync *s)
 		const git_oid *base;
 		git_reference *ref = NULL;
 		git_oid commit;
+		long ms;
 		int rc;
 
 		if (s->roster_bad || s->role != VG_ROLE_COORDINATOR ||
@@ -779,6 +820,8 @@ static int roster_push(struct sync *s)
 					 "vigil roster") < 0)
 			return vg_repo__fail(VG_EIO, "cannot update the roster branch");
 		git_reference_free(ref);
+		say(s, "roster: pushing versions %llu to %llu",
+		    (unsigned long long)s->roster_remote + 1, (unsigned long long)cur->version);
 		if ((rc = push(s, VG_SYNC_ROSTER_REF)) < 0)
 			return rc;
 		if (rc == 0) {
@@ -794,6 +837,10 @@ static int roster_push(struct sync *s)
 			return 0;
 		}
 		say(s, "roster: push rejected (%s): fetching the remote's", s->push_status);
+		/* The other writer may still be at it: give it a moment, a random one, so
+		 * that two coordinators retrying do not meet again. */
+		ms = (50 + (long)randombytes_uniform(150)) * (attempt + 1); /* below 800 */
+		nanosleep(&(struct timespec){0, ms * 1000000L}, NULL);
 		if ((rc = fetch(s, true)) < 0 || (rc = roster_step(s)) < 0)
 			return rc;
 	}
@@ -936,6 +983,34 @@ static int judge(struct sync *s, const uint8_t author[VG_ID_BYTES], bool strict)
 	}
 	vg_entry_release(&e);
 	free(ids);
+	return rc;
+}
+
+/*
+ * Quarantined entries the newest roster admits by late_accept (FORMAT.md 11.7: a revoked
+ * member's entries delivered after its cutoff, which it vouched for another way) go back
+ * to pending, to be judged again by the chain rules with the other pending entries.
+ */
+static int requeue_late(struct sync *s)
+{
+	const struct vg_roster *cur = vg_roster_set_current(s->set);
+	struct vg_entry e;
+	int rc = 0;
+
+	vg_entry_init(&e);
+	for (size_t i = 0; i < cur->nlate && rc == 0; i++) {
+		enum vg_entry_state st;
+
+		rc = vg_store_get_entry(s->store, &e, &st, cur->late[i]);
+		if (rc == VG_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0 && st == VG_STATE_QUARANTINED)
+			rc = vg_sync__set_state(s->store, cur->late[i], VG_STATE_PENDING,
+						"admitted by late_accept: to be judged again");
+	}
+	vg_entry_release(&e);
 	return rc;
 }
 
@@ -1107,6 +1182,7 @@ static int commit_own(struct sync *s)
 		if (rc < 0 || (rc = vg_repo_append(s->repo, oid, s->self_ref, ptrs, k)) < 0)
 			break;
 		seq = es[k - 1].meta.seq;
+		count(s, "committing own entries", off + k, n);
 		memcpy(head.id, oid, 20);
 		oid_hex(hex, &head);
 		if ((rc = vg_sync_state_set_int(s->store, KEY_COMMITTED, (int64_t)seq)) < 0 ||
@@ -1257,18 +1333,23 @@ static int load_roster(struct vg_roster_set **out, const char *dir)
 static int open_repo(struct vg_repo **out, const char *path)
 {
 	git_config *cfg = NULL;
+	int32_t have = -1;
 	int rc;
 
-	if ((rc = vg_repo_open(out, path, 1)) < 0)
+	/* The daemon is this repository's one writer: a lock file in it was left by a sync
+	 * that was killed, and would refuse every later update. */
+	if ((rc = vg_repo__clear_locks(path, NULL)) < 0 || (rc = vg_repo_open(out, path, 1)) < 0)
 		return rc;
 	/*
 	 * Ciphertext never deltas: in libgit2 1.5 the threshold above which delta search is
 	 * skipped is read from pack.deltaCacheSize (FACTS.md). 0, not 1024: objects of 50 bytes
 	 * up to the threshold are still searched, and signatures and small trees are; that
-	 * search was 0.4 s of a 2,000-entry commit and saves almost nothing.
+	 * search was 0.4 s of a 2,000-entry commit and saves almost nothing. Written once,
+	 * not at every sync (each write is a lock, a file and a rename).
 	 */
 	if (git_repository_config(&cfg, vg_repo__git(*out)) < 0 ||
-	    git_config_set_int32(cfg, "pack.deltaCacheSize", 0) < 0)
+	    ((git_config_get_int32(&have, cfg, "pack.deltaCacheSize") < 0 || have != 0) &&
+	     git_config_set_int32(cfg, "pack.deltaCacheSize", 0) < 0))
 		rc = vg_repo__fail(VG_EIO, "cannot configure the local repository");
 	git_config_free(cfg);
 	if (rc < 0) {
@@ -1313,12 +1394,14 @@ int vg_sync_run(struct vg_sync_report *out, const struct vg_sync_options *o)
 	    (rc = load_roster(&s.set, o->roster_dir)) < 0)
 		goto done;
 	me = vg_roster_find(vg_roster_set_current(s.set), o->self);
-	if (me == NULL || me->revoked) {
-		rc = vg_error_set(VG_EAUTH, me == NULL ? "this device is not in the roster"
-						       : "this device is revoked in the roster");
+	if (me == NULL) {
+		rc = vg_error_set(VG_EAUTH, "this device is not in the roster");
 		goto done;
 	}
-	s.role = me->role;
+	/* Revoked (an earlier sync took that roster and stopped before the keys were
+	 * destroyed): it still pushes what it has not pushed, like a monitor. */
+	out->revoked = me->revoked;
+	s.role = me->revoked ? VG_ROLE_MONITOR : me->role;
 	if ((rc = open_repo(&s.repo, o->repo)) < 0)
 		goto done;
 	s.git = vg_repo__git(s.repo);
@@ -1332,14 +1415,24 @@ int vg_sync_run(struct vg_sync_report *out, const struct vg_sync_options *o)
 	}
 	if ((rc = roster_step(&s)) < 0)
 		goto done;
-	for (size_t i = 0; i < s.nheads; i++) {
+	me = vg_roster_find(vg_roster_set_current(s.set), o->self);
+	if (me != NULL && me->revoked && !out->revoked) {
+		out->revoked = true;
+		say(&s,
+		    "this device is revoked in roster version %llu: pushing what it has not "
+		    "pushed",
+		    (unsigned long long)vg_roster_set_current(s.set)->version);
+	}
+	/* A revoked device judges nobody and publishes nothing: it only delivers its own. */
+	for (size_t i = 0; i < s.nheads && !out->revoked; i++) {
 		if (!is_member_ref(s.heads[i].name) || strcmp(s.heads[i].name, s.self_ref) == 0)
 			continue;
 		if ((rc = out_of_time(&s)) < 0 || (rc = member_branch(&s, &s.heads[i])) < 0)
 			goto done;
 	}
 	/* A newer roster or newly accepted entries may place what was pending. */
-	if ((rc = vg_sync__pending_authors(s.store, &authors, &nauthors)) < 0)
+	if (!out->revoked && ((rc = requeue_late(&s)) < 0 ||
+			      (rc = vg_sync__pending_authors(s.store, &authors, &nauthors)) < 0))
 		goto done;
 	for (size_t i = 0; i < nauthors; i++) {
 		size_t acc = out->accepted;
@@ -1355,7 +1448,7 @@ int vg_sync_run(struct vg_sync_report *out, const struct vg_sync_options *o)
 	}
 	if (s.role != VG_ROLE_AUDITOR && (rc = out_of_time(&s)) == 0)
 		rc = own_branch(&s);
-	if (rc == 0)
+	if (rc == 0 && !out->revoked)
 		rc = roster_push(&s);
 	if (rc == 0 && (rc = out_of_time(&s)) == 0)
 		rc = receipts_step(&s);

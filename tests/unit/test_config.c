@@ -1,5 +1,6 @@
 /*
- * The configuration file: defaults, accepted forms, and every refusal with its line number.
+ * The configuration file: defaults, accepted forms, and every refusal with its line number
+ * ([agent] autolock, [sync] interval).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +37,33 @@ static void test_accepted(void **state)
 	    {"[agent]\n  autolock   =   45   ; inline comment\n", 45},
 	    {"[agent]\nautolock = 31536000\n", 31536000},
 	};
+	static const struct {
+		const char *text;
+		unsigned interval, autolock;
+	} sync[] = {
+	    {"[sync]\ninterval = 0\n", 0, VG_CONFIG_AUTOLOCK_DEFAULT},
+	    {"[sync]\ninterval = 1\n", 1, VG_CONFIG_AUTOLOCK_DEFAULT},
+	    {"[sync]\ninterval=604800\n", 604800, VG_CONFIG_AUTOLOCK_DEFAULT},
+	    {"[agent]\nautolock = 5\n[sync]\ninterval = 60 ; a minute\n", 60, 5},
+	    {"[sync]\ninterval = 30\n[agent]\nautolock = 0\n", 30, 0},
+	};
 	struct vg_config c;
 
 	(void)state;
 	vg_config_init(&c);
 	assert_int_equal(c.autolock, 600);
+	assert_int_equal(c.sync_interval, 900);
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		if (parse(&c, ok[i].text) != 0)
 			fail_msg("refused '%s': %s", ok[i].text, vg_error_last());
 		assert_int_equal(c.autolock, ok[i].autolock);
+		assert_int_equal(c.sync_interval, VG_CONFIG_SYNC_INTERVAL_DEFAULT);
+	}
+	for (size_t i = 0; i < sizeof(sync) / sizeof(sync[0]); i++) {
+		if (parse(&c, sync[i].text) != 0)
+			fail_msg("refused '%s': %s", sync[i].text, vg_error_last());
+		assert_int_equal(c.sync_interval, sync[i].interval);
+		assert_int_equal(c.autolock, sync[i].autolock);
 	}
 }
 
@@ -71,6 +90,17 @@ static void test_refused(void **state)
 	    /* The first error wins, whichever kind. */
 	    {"[agent]\njunk\nfoo = 1\n", "line 2: syntax error"},
 	    {"[agent]\nfoo = 1\njunk\n", "line 2: unknown key 'foo'"},
+	    /* [sync] */
+	    {"[sync]\ninterval = 604801\n", "line 2: bad value for 'interval'"},
+	    {"[sync]\ninterval = 15m\n", "line 2: bad value for 'interval'"},
+	    {"[sync]\ninterval = -1\n", "line 2: bad value for 'interval'"},
+	    {"[sync]\ninterval = 090\n", "line 2: bad value for 'interval'"},
+	    {"[sync]\ninterval =\n", "line 2: bad value for 'interval'"},
+	    {"[agent]\ninterval = 60\n", "line 2: unknown key 'interval' in [agent]"},
+	    {"[sync]\nautolock = 60\n", "line 2: unknown key 'autolock' in [sync]"},
+	    {"[sync]\nintervall = 60\n", "line 2: unknown key 'intervall' in [sync]"},
+	    {"[sync]\ninterval = 60\n\n[sync]\ninterval = 30\n",
+	     "line 5: key 'interval' given twice"},
 	};
 	struct vg_config c;
 	char big[400];
@@ -78,6 +108,7 @@ static void test_refused(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		c.autolock = 12345;
+		c.sync_interval = 12345;
 		if (parse(&c, bad[i].text) != VG_EFORMAT)
 			fail_msg("accepted '%s'", bad[i].text);
 		if (strstr(vg_error_last(), bad[i].msg) == NULL)
@@ -85,6 +116,7 @@ static void test_refused(void **state)
 				 bad[i].msg);
 		assert_non_null(strstr(vg_error_last(), "'vigil.conf' line"));
 		assert_int_equal(c.autolock, VG_CONFIG_AUTOLOCK_DEFAULT); /* defaults on error */
+		assert_int_equal(c.sync_interval, VG_CONFIG_SYNC_INTERVAL_DEFAULT);
 	}
 	/* A line too long for inih's buffer is refused, not split into two. */
 	memset(big, ' ', sizeof(big));

@@ -4,12 +4,15 @@
  * nothing again; a branch rolled back on the remote raises an alarm and changes nothing
  * trusted; a missing remote is "offline" with entries committed locally; remotes this
  * version cannot reach are refused; alarms are kept, cleared, and a blocking one stops
- * the feed.
+ * the feed; lock files a killed sync leaves are cleared when they are this device's and
+ * only then; a roster push that loses a race to another coordinator is resolved (retried,
+ * given up for a higher version, or a fork alarm); a revoked device pushes and says so.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <git2.h>
 #include <sodium.h>
@@ -342,12 +345,303 @@ static void test_blocking_alarm(void **state)
 	assert_false(blocked);
 }
 
+/* An empty file at dir/name (a lock a killed writer left). */
+static void touch(const char *dir, const char *name)
+{
+	char *p = vgt_path(dir, name);
+
+	vgt_write_file(p, "", 0);
+	free(p);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char *p = vgt_path(dir, name);
+	bool yes = access(p, F_OK) == 0;
+
+	free(p);
+	return yes;
+}
+
+/*
+ * Locks a killed sync leaves: in the local repository (its one writer is the daemon) they
+ * are removed; on the remote, the lock of the own branch only when this device's own push
+ * was interrupted (the durable "pushing" mark), never a lock it cannot know is its own.
+ */
+static void test_stale_locks(void **state)
+{
+	struct vg_sync_report rep;
+	char ref[VG_REPO_BRANCH_MAX], lock[VG_REPO_BRANCH_MAX + 8], why[VG_SYNC_ALARM_MAX];
+	bool blocked;
+
+	(void)state;
+	vg_repo_member_ref(ref, W.mon.id);
+	snprintf(lock, sizeof(lock), "%s.lock", ref);
+	/* Local: config.lock and the own branch's lock. */
+	append(&W.mon, 1);
+	touch(W.mon.repo, "config.lock");
+	touch(W.mon.repo, lock);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.pushed, 1);
+	assert_false(exists(W.mon.repo, "config.lock"));
+	assert_false(exists(W.mon.repo, lock));
+	/* Remote, without the mark: another writer of this device's branch holds it (a copy
+	 * of the key): a blocking alarm, the lock left alone, the entry waits, committed. */
+	append(&W.mon, 1);
+	touch(W.remote, lock);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.alarms, 1);
+	assert_int_equal(rep.pushed, 0);
+	assert_int_equal(rep.committed, 1);
+	assert_int_equal(vg_sync_blocked(W.mon.store, &blocked, why, sizeof(why)), 0);
+	assert_true(blocked);
+	assert_non_null(strstr(why, "another writer was updating"));
+	assert_true(exists(W.remote, lock));
+	/* The rejected push left no mark: after the alarm is cleared, the lock still is not
+	 * this device's to remove. */
+	assert_int_equal(vg_sync_alarm_clear(W.mon.store, NULL, NULL), 0);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.alarms, 1);
+	assert_true(exists(W.remote, lock));
+	assert_int_equal(vg_sync_alarm_clear(W.mon.store, NULL, NULL), 0);
+	/* Remote, with the mark of an interrupted push of its own: removed, pushed. */
+	assert_int_equal(vg_sync_state_set_text(W.mon.store, "pushing", ref), 0);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(rep.pushed, 1);
+	assert_false(exists(W.remote, lock));
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(accepted(&W.coord, &W.mon), accepted(&W.mon, &W.mon));
+}
+
+/* ---- two coordinators pushing roster versions at once (FORMAT.md 15) ---- */
+
+struct race {
+	struct device *other; /* whose sync runs when this device is about to push */
+	const char *remote;
+	bool fired;
+	int rc;
+	struct vg_sync_report rep;
+};
+
+static int sync_with(struct vg_sync_report *rep, struct device *d, const char *remote,
+		     vg_sync_progress_fn progress, void *ctx)
+{
+	struct vg_sync_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.repo = d->repo;
+	o.remote = remote;
+	o.roster_dir = d->roster;
+	o.store = d->store;
+	o.progress = progress;
+	o.ctx = ctx;
+	memcpy(o.self, d->id, VG_ID_BYTES);
+	return vg_sync_run(rep, &o);
+}
+
+/* Between this device's fetch and its roster push, the other coordinator syncs: the
+ * remote's roster branch moves under it, deterministically. */
+static void race_hook(void *ctx, const char *msg)
+{
+	struct race *r = ctx;
+
+	if (r->fired || strncmp(msg, "roster: pushing versions", 24) != 0)
+		return;
+	r->fired = true;
+	r->rc = sync_with(&r->rep, r->other, r->remote, NULL, NULL);
+}
+
+struct kinds {
+	int fork, other;
+};
+
+static int count_kinds(void *ctx, const char *kind, const char *subject, const char *message,
+		       bool blocking, int64_t count)
+{
+	struct kinds *k = ctx;
+
+	(void)message;
+	(void)blocking;
+	(void)count;
+	if (strcmp(kind, "fork") == 0 && strcmp(subject, "roster") == 0)
+		k->fork++;
+	else
+		k->other++;
+	return 0;
+}
+
+static struct vg_roster *next_version(const struct vg_roster *r, time_t now, const char *dir1,
+				      const char *dir2)
+{
+	struct vg_roster *n = NULL;
+
+	assert_int_equal(vg_roster_next(&n, r, now), 0);
+	write_version(dir1, n);
+	if (dir2 != NULL)
+		write_version(dir2, n);
+	return n;
+}
+
+/*
+ * A push of the roster branch rejected because another coordinator pushed first is
+ * resolved by fetching and verifying: the remote's version lower than this device's and
+ * on its chain, the push is retried as a fast-forward; higher, it is taken and nothing is
+ * pushed; the same number with another hash, a fork alarm and nothing pushed.
+ */
+static void test_roster_race(void **state)
+{
+	struct vg_age_identity *recovery = NULL;
+	struct vg_age_recipient rr;
+	struct vg_minisign_pk opk;
+	struct vg_identity ai, bi;
+	struct device a, b;
+	struct vg_roster *k[8] = {NULL}, *fork_b = NULL;
+	struct vg_sync_report rep;
+	struct vg_repo *remote = NULL;
+	struct race race;
+	struct kinds kinds = {0, 0};
+	char *rpath = vgt_path(W.dir, "race.git");
+	time_t now = time(NULL);
+
+	(void)state;
+	assert_int_equal(vg_repo_open(&remote, rpath, 1), 0);
+	vg_repo_free(remote);
+	vg_minisign_sk_public(&opk, W.org);
+	assert_int_equal(vg_age_identity_generate(&recovery), 0);
+	vg_age_identity_recipient(&rr, recovery);
+	vg_age_identity_free(recovery);
+	device_init(&a, "race-a");
+	device_init(&b, "race-b");
+	identity_of(&ai, &a, "race-a");
+	identity_of(&bi, &b, "race-b");
+	assert_int_equal(vg_roster_first(&k[1], &opk, "Race Watch", &rr, &ai, now), 0);
+	write_version(a.roster, k[1]);
+	write_version(b.roster, k[1]);
+	assert_int_equal(vg_roster_next(&k[2], k[1], now), 0);
+	assert_int_equal(vg_roster_add(k[2], &bi, VG_ROLE_COORDINATOR), 0);
+	write_version(a.roster, k[2]);
+	write_version(b.roster, k[2]);
+	assert_int_equal(sync_with(&rep, &a, rpath, NULL, NULL), 0);
+	assert_int_equal(rep.roster_pushed, 2);
+
+	/* Lower on the remote: both hold 3, b also 4; a pushes 3 under b, b retries 4. */
+	k[3] = next_version(k[2], now + 1, a.roster, b.roster);
+	k[4] = next_version(k[3], now + 2, b.roster, NULL);
+	memset(&race, 0, sizeof(race));
+	race.other = &a;
+	race.remote = rpath;
+	assert_int_equal(sync_with(&rep, &b, rpath, race_hook, &race), 0);
+	assert_true(race.fired);
+	assert_int_equal(race.rc, 0);
+	assert_int_equal(race.rep.roster_pushed, 1);
+	assert_int_equal(rep.roster_pushed, 1);
+	assert_int_equal(rep.roster_version, 4);
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(sync_with(&rep, &a, rpath, NULL, NULL), 0);
+	assert_int_equal(rep.roster_taken, 1);
+	assert_int_equal(rep.roster_version, 4);
+	assert_int_equal(rep.alarms, 0);
+
+	/* Higher on the remote: both hold 5, a also 6; b's push of 5 loses, b takes 6. */
+	k[5] = next_version(k[4], now + 3, a.roster, b.roster);
+	k[6] = next_version(k[5], now + 4, a.roster, NULL);
+	memset(&race, 0, sizeof(race));
+	race.other = &a;
+	race.remote = rpath;
+	assert_int_equal(sync_with(&rep, &b, rpath, race_hook, &race), 0);
+	assert_true(race.fired);
+	assert_int_equal(race.rc, 0);
+	assert_int_equal(race.rep.roster_pushed, 2);
+	assert_int_equal(rep.roster_pushed, 0);
+	assert_int_equal(rep.roster_taken, 1);
+	assert_int_equal(rep.roster_version, 6);
+	assert_int_equal(rep.alarms, 0);
+
+	/* The same number, another hash: a fork alarm at b, the remote keeps a's. */
+	k[7] = next_version(k[6], now, a.roster, NULL);
+	assert_int_equal(vg_roster_next(&fork_b, k[6], now), 0);
+	assert_int_equal(vg_roster_expire_in(fork_b, now, 30), 0);
+	write_version(b.roster, fork_b);
+	assert_memory_not_equal(k[7]->hash, fork_b->hash, VG_ID_BYTES);
+	memset(&race, 0, sizeof(race));
+	race.other = &a;
+	race.remote = rpath;
+	assert_int_equal(sync_with(&rep, &b, rpath, race_hook, &race), 0);
+	assert_true(race.fired);
+	assert_int_equal(race.rep.roster_pushed, 1);
+	assert_int_equal(rep.roster_pushed, 0);
+	assert_int_equal(rep.alarms, 1);
+	assert_int_equal(vg_sync_alarm_foreach(b.store, count_kinds, &kinds), 0);
+	assert_int_equal(kinds.fork, 1);
+	assert_int_equal(kinds.other, 0);
+	/* Never resolved by itself: the next sync says it again and pushes nothing. */
+	assert_int_equal(sync_with(&rep, &b, rpath, NULL, NULL), 0);
+	assert_int_equal(rep.roster_pushed, 0);
+	assert_int_equal(rep.alarms, 1);
+	assert_int_equal(sync_with(&rep, &a, rpath, NULL, NULL), 0);
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(rep.roster_version, 7);
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		vg_roster_free(k[i]);
+	vg_roster_free(fork_b);
+	device_free(&a);
+	device_free(&b);
+	free(rpath);
+}
+
+/*
+ * A device revoked in the roster it holds (an earlier sync took it and stopped before the
+ * keys were destroyed) still syncs: it pushes what it has not pushed and says it is
+ * revoked, so that its caller wipes it; it judges no other branch and pushes no roster.
+ * Last: it leaves the monitor revoked.
+ */
+static void test_revoked(void **state)
+{
+	struct vg_roster *r3 = NULL;
+	struct vg_sync_report rep;
+	uint8_t cut[VG_ID_BYTES];
+	uint64_t seq, before;
+
+	(void)state;
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(vg_store_feed_head(W.coord.store, &seq, cut, W.mon.id), 0);
+	before = accepted(&W.coord, &W.mon);
+	append(&W.mon, 2);
+	assert_int_equal(vg_roster_next(&r3, W.r2, time(NULL)), 0);
+	assert_int_equal(vg_roster_revoke(r3, vg_roster_find(r3, W.mon.id), seq, cut), 0);
+	write_version(W.coord.roster, r3);
+	/* The monitor took version 3 already: revoked from the start of its sync. */
+	write_version(W.mon.roster, r3);
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(rep.roster_pushed, 1);
+	assert_false(rep.revoked);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_true(rep.revoked);
+	assert_int_equal(rep.pushed, 2);
+	assert_int_equal(rep.roster_pushed, 0);
+	/* Again: nothing left to push, still revoked (never refused as before). */
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_true(rep.revoked);
+	assert_int_equal(rep.pushed, 0);
+	/* The coordinator quarantines the two after the cutoff. */
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	assert_int_equal(rep.quarantined, 2);
+	assert_int_equal(rep.alarms, 0);
+	assert_int_equal(accepted(&W.coord, &W.mon), before);
+	vg_roster_free(r3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_remote_check),   cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_rollback),	   cmocka_unit_test(test_offline),
-	    cmocka_unit_test(test_blocking_alarm),
+	    cmocka_unit_test(test_blocking_alarm), cmocka_unit_test(test_stale_locks),
+	    cmocka_unit_test(test_roster_race),	   cmocka_unit_test(test_revoked),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

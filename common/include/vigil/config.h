@@ -4,6 +4,9 @@
  *   [agent]
  *   autolock = 600    ; seconds without use before the daemon locks the vault; 0: never
  *
+ *   [sync]
+ *   interval = 900    ; seconds between background syncs while unlocked; 0: none
+ *
  * A missing file means the defaults. Unknown sections and keys, a key given twice, bad
  * values and syntax errors are refused with the line number, so a typo never silently
  * weakens a setting.
@@ -19,8 +22,12 @@
 #define VG_CONFIG_AUTOLOCK_DEFAULT 600
 #define VG_CONFIG_AUTOLOCK_MAX	   31536000 /* a year */
 
+#define VG_CONFIG_SYNC_INTERVAL_DEFAULT 900    /* 15 minutes */
+#define VG_CONFIG_SYNC_INTERVAL_MAX	604800 /* a week */
+
 struct vg_config {
-	unsigned autolock; /* seconds; 0 disables auto-lock */
+	unsigned autolock;	/* seconds; 0 disables auto-lock */
+	unsigned sync_interval; /* seconds between background syncs; 0 disables them */
 };
 
 /* The defaults. */

@@ -45,6 +45,9 @@
 
 /* Called with a short line (ids and counts only) as a sync goes. */
 typedef void (*vg_sync_progress_fn)(void *ctx, const char *msg);
+/* Called as a counted step goes (done of total, at most every 100 ms and at the end):
+ * objects received while fetching, own entries committed. */
+typedef void (*vg_sync_count_fn)(void *ctx, const char *what, uint64_t done, uint64_t total);
 
 struct vg_sync_options {
 	const char *repo;	/* the local bare repository, created when missing */
@@ -57,7 +60,8 @@ struct vg_sync_options {
 	unsigned seconds;	   /* wall-clock budget; 0: VG_SYNC_SECONDS_DEFAULT */
 	time_t now;		   /* for roster expiry; 0: time(NULL) */
 	vg_sync_progress_fn progress;
-	void *ctx;
+	vg_sync_count_fn count; /* may be NULL */
+	void *ctx;		/* for progress and count */
 	/*
 	 * Receipts (FORMAT.md 17): the held vault (NULL: none written or honoured) and its
 	 * path. A coordinator signs receipts and decrypts with it; a monitor's read keys are
@@ -84,14 +88,19 @@ struct vg_sync_report {
 	size_t receipts_ignored;  /* receipts not honoured (bad, unknown or revoked signer) */
 	size_t received;	  /* own entries whose read keys were destroyed by this sync */
 	double seconds;		  /* how long it took */
+	bool revoked;		  /* this device is revoked in the newest roster held */
 };
 
 /*
  * One sync. Returns 0 when the remote was reached and every step ran (alarms may have
- * been raised: they are in the report and in the store). VG_ENOTFOUND when the remote is
- * not there (offline: own entries are committed locally and wait), VG_ENOTFOUND also when
- * roster_dir holds no roster (not joined), VG_ELIMIT when a cap or the time budget ran
- * out, VG_EIO, VG_ENOMEM. out is filled as far as the sync got.
+ * been raised: they are in the report and in the store). A device revoked in the roster
+ * it holds, or in one the sync takes, still commits and pushes its own entries (those
+ * past the cutoff are quarantined by readers), but judges no other branch and pushes no
+ * roster; out->revoked tells the caller to destroy the keys then (DESIGN.md "At rest":
+ * after pushing what it has not pushed), whether or not the push could be made. VG_ENOTFOUND when
+ * the remote is not there (offline: own entries are committed locally and wait), VG_ENOTFOUND also
+ * when roster_dir holds no roster (not joined), VG_ELIMIT when a cap or the time budget ran out,
+ * VG_EIO, VG_ENOMEM. out is filled as far as the sync got.
  */
 int vg_sync_run(struct vg_sync_report *out, const struct vg_sync_options *o)
     __attribute__((warn_unused_result));
