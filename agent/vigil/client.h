@@ -98,7 +98,8 @@ void vg_client_print_line(const char *s);
 
 /* Subcommands, one file each. */
 extern const struct vg_command vg_cmd_init, vg_cmd_id, vg_cmd_unlock, vg_cmd_lock, vg_cmd_status,
-    vg_cmd_passwd, vg_cmd_shutdown, vg_cmd_remote, vg_cmd_sync, vg_cmd_join, vg_cmd_alarm;
+    vg_cmd_passwd, vg_cmd_shutdown, vg_cmd_remote, vg_cmd_sync, vg_cmd_join, vg_cmd_alarm,
+    vg_cmd_config;
 extern const struct vg_command vg_cmd_case, vg_cmd_import;
 /* The subcommands of "case" ("case new", ...), NULL-terminated: main picks them by word. */
 extern const struct vg_command *const vg_cmd_case_subs[];

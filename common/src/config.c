@@ -1,4 +1,5 @@
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@ struct key {
 	const char *section;
 	const char *name;
 	int (*parse)(struct vg_config *c, const char *value, const char **why);
+	size_t field; /* offsetof the unsigned it sets, for vg_config_item */
 };
 
 /* Seconds: decimal digits only, no sign, no leading zero, at most max. */
@@ -50,11 +52,12 @@ static int parse_interval(struct vg_config *c, const char *v, const char **why)
 }
 
 static const struct key keys[] = {
-    {"agent", "autolock", parse_autolock},
-    {"sync", "interval", parse_interval},
+    {"agent", "autolock", parse_autolock, offsetof(struct vg_config, autolock)},
+    {"sync", "interval", parse_interval, offsetof(struct vg_config, sync_interval)},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(NKEYS == VG_CONFIG_KEYS, "VG_CONFIG_KEYS counts the keys");
 
 struct ctx {
 	struct vg_config *cfg;
@@ -118,6 +121,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			note(c, "bad value for '%s': it %s", name, why);
 			return 0;
 		}
+		c->cfg->line[i] = c->line;
 		return 1;
 	}
 	if (section[0] == '\0')
@@ -132,6 +136,23 @@ void vg_config_init(struct vg_config *c)
 	memset(c, 0, sizeof(*c));
 	c->autolock = VG_CONFIG_AUTOLOCK_DEFAULT;
 	c->sync_interval = VG_CONFIG_SYNC_INTERVAL_DEFAULT;
+}
+
+void vg_config_item(struct vg_config_item *out, const struct vg_config *c, size_t i)
+{
+	struct vg_config d;
+
+	vg_config_init(&d);
+	memset(out, 0, sizeof(*out));
+	if (i >= NKEYS)
+		return;
+	out->section = keys[i].section;
+	out->key = keys[i].name;
+	out->unit = "seconds";
+	out->line = c->line[i];
+	/* Every key this version knows is a number of seconds. */
+	memcpy(&out->value, (const char *)c + keys[i].field, sizeof(unsigned));
+	memcpy(&out->fallback, (const char *)&d + keys[i].field, sizeof(unsigned));
 }
 
 int vg_config_parse(struct vg_config *out, const char *text, size_t len, const char *name)

@@ -25,10 +25,24 @@
 #define VG_CONFIG_SYNC_INTERVAL_DEFAULT 900    /* 15 minutes */
 #define VG_CONFIG_SYNC_INTERVAL_MAX	604800 /* a week */
 
+#define VG_CONFIG_KEYS 2 /* settings this version knows */
+
 struct vg_config {
-	unsigned autolock;	/* seconds; 0 disables auto-lock */
-	unsigned sync_interval; /* seconds between background syncs; 0 disables them */
+	unsigned autolock;	  /* seconds; 0 disables auto-lock */
+	unsigned sync_interval;	  /* seconds between background syncs; 0 disables them */
+	int line[VG_CONFIG_KEYS]; /* where each setting was given (vg_config_item); 0: default */
 };
+
+/* One setting as `vigil config show` prints it. */
+struct vg_config_item {
+	const char *section, *key;
+	unsigned value, fallback; /* effective and default values */
+	const char *unit;	  /* "seconds" */
+	int line;		  /* the line of the file that set it; 0: the default */
+};
+
+/* The i-th setting of c (i < VG_CONFIG_KEYS), in the file's order. */
+void vg_config_item(struct vg_config_item *out, const struct vg_config *c, size_t i);
 
 /* The defaults. */
 void vg_config_init(struct vg_config *c);

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# vigil config show: effective values and their origin (default, or the file's line), the
+# same refusals as the daemon (unknown key, bad value, twice, with the line), no daemon.
+. "$VIGIL_SOURCE_DIR/tests/lib/common.sh"
+. "$VIGIL_SOURCE_DIR/tests/lib/daemon.sh"
+
+new_home H cfg
+mkdir -p "$H/config"
+# No file: every default.
+vg "$H" config show --json >"$T/d.json" || fail "config show without a file"
+jq -e '.settings | length == 2 and all(.origin == "default" and .line == null and .value == .default)' \
+	"$T/d.json" >/dev/null || fail "defaults: $(cat "$T/d.json")"
+jq -e '.settings[] | select(.section == "agent" and .key == "autolock") | .value == 600' "$T/d.json" >/dev/null ||
+	fail "autolock default: $(cat "$T/d.json")"
+[ ! -S "$H/run/vigild.sock" ] || fail "config show started a daemon"
+
+# A file setting one key, with a comment and a blank line before it.
+printf '; mine\n\n[sync]\ninterval = 60\n' >"$H/config/vigil.conf"
+vg "$H" config show --json >"$T/f.json" || fail "config show with a file"
+jq -e '.settings[] | select(.key == "interval") | .value == 60 and .origin == "file" and .line == 4 and .default == 900' \
+	"$T/f.json" >/dev/null || fail "interval from line 4: $(cat "$T/f.json")"
+jq -e '.settings[] | select(.key == "autolock") | .origin == "default"' "$T/f.json" >/dev/null ||
+	fail "autolock should stay default: $(cat "$T/f.json")"
+vg "$H" config show >"$T/f.txt" || fail "human config show"
+grep -q '^\[sync\] interval = 60 .*from line 4 of the file (default 900)' "$T/f.txt" || fail "human output: $(cat "$T/f.txt")"
+grep -q '^\[agent\] autolock = 600 .*default' "$T/f.txt" || fail "human output: $(cat "$T/f.txt")"
+
+# What the daemon refuses is refused here, with the line.
+printf '[agent]\nautolock = 10\nautolock = 20\n' >"$H/config/vigil.conf"
+expect_refusal 1 "line 3: key 'autolock' given twice" vg "$H" config show
+printf '[agent]\nauto_lock = 10\n' >"$H/config/vigil.conf"
+expect_refusal 1 "line 2: unknown key 'auto_lock' in \\[agent\\]" vg "$H" config show
+printf '[sync]\ninterval = -5\n' >"$H/config/vigil.conf"
+expect_refusal 1 "line 2: bad value for 'interval'" vg "$H" config show
+expect_refusal 2 "usage: vigil config show" vg "$H" config
+expect_refusal 2 "usage: vigil config show" vg "$H" config set autolock 5
+# The example shipped with the package is accepted and changes nothing.
+cp "$VIGIL_SOURCE_DIR/packaging/vigil.conf.example" "$H/config/vigil.conf"
+vg "$H" config show --json | jq -e '.settings | all(.origin == "file" and .value == .default)' >/dev/null ||
+	fail "the shipped example is not the defaults"
+echo "ok: config show"
