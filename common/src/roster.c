@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "tc.h"
 #include "vigil/error.h"
 #include "vigil/roster.h"
 
@@ -918,62 +919,19 @@ int vg_roster_tc_format(char *out, size_t outsz, const struct vg_roster *r)
 	return 0;
 }
 
-struct cursor {
-	const char *p, *end;
-};
-
-static int lit(struct cursor *c, const char *s)
-{
-	size_t n = strlen(s);
-
-	if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n) != 0)
-		return vg_error_set(VG_EFORMAT, "roster trusted comment: expected '%s'", s);
-	c->p += n;
-	return 0;
-}
-
-static int hex(struct cursor *c, uint8_t out[VG_ID_BYTES], const char *what)
-{
-	if (c->end - c->p < VG_ID_HEX_LEN ||
-	    vg_hex_decode(out, VG_ID_BYTES, c->p, VG_ID_HEX_LEN) < 0)
-		return vg_error_set(
-		    VG_EFORMAT, "roster trusted comment: %s is not 64 lower-case hex digits", what);
-	c->p += VG_ID_HEX_LEN;
-	return 0;
-}
-
-static int num(struct cursor *c, uint64_t *out)
-{
-	const char *start = c->p;
-	uint64_t v = 0;
-
-	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-		v = v * 10 + (uint64_t)(*c->p++ - '0');
-		if (v > VG_ENTRY_INT_MAX)
-			return vg_error_set(VG_EFORMAT, "roster trusted comment: version out of "
-							"range");
-	}
-	if (c->p == start || *start == '0')
-		return vg_error_set(VG_EFORMAT, "roster trusted comment: bad version");
-	*out = v;
-	return 0;
-}
-
 int vg_roster_tc_parse(struct vg_roster_tc *out, const char *tc, size_t len)
 {
-	struct cursor c = {tc, tc + len};
+	struct vg_tc c = {tc, tc + len, "roster trusted comment"};
 	struct vg_roster_tc t;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
-	if ((rc = lit(&c, "vigil-roster v=1 org=")) < 0 || (rc = hex(&c, t.org, "org")) < 0 ||
-	    (rc = lit(&c, " version=")) < 0 || (rc = num(&c, &t.version)) < 0 ||
-	    (rc = lit(&c, " prev=")) < 0 || (rc = hex(&c, t.prev, "prev")) < 0 ||
-	    (rc = lit(&c, " hash=")) < 0 || (rc = hex(&c, t.hash, "hash")) < 0)
+	if ((rc = vg_tc_lit(&c, "vigil-roster v=1 org=")) < 0 ||
+	    (rc = vg_tc_hex(&c, t.org, "org")) < 0 || (rc = vg_tc_lit(&c, " version=")) < 0 ||
+	    (rc = vg_tc_num(&c, &t.version, "version")) < 0 || (rc = vg_tc_lit(&c, " prev=")) < 0 ||
+	    (rc = vg_tc_hex(&c, t.prev, "prev")) < 0 || (rc = vg_tc_lit(&c, " hash=")) < 0 ||
+	    (rc = vg_tc_hex(&c, t.hash, "hash")) < 0 || (rc = vg_tc_end(&c, "hash")) < 0)
 		return rc;
-	if (c.p != c.end)
-		return vg_error_set(VG_EFORMAT, "roster trusted comment: unexpected data after "
-						"hash");
 	*out = t;
 	return 0;
 }
