@@ -90,6 +90,7 @@ struct audit {
 	struct vg_audit_report *rep;
 	struct vg_repo *repo;
 	git_repository *git;
+	git_odb *odb;
 	struct vg_roster_set *set;
 	time_t now;
 	struct state old;
@@ -444,6 +445,10 @@ static int roster_pass(struct audit *a)
 		if (rc == 0)
 			rc = vg_roster_set_add(a->set, json.ptr, json.len, (const char *)sig.ptr,
 					       sig.len, NULL);
+		/* A version held already, under another number: the set took it as a repeat. */
+		if (rc == 0 && vg_roster_set_current(a->set)->version != v)
+			rc = vg_error_set(VG_EFORMAT, "versions/%llu holds another version",
+					  (unsigned long long)v);
 		if (rc == VG_ENOMEM || rc == VG_EIO)
 			goto done;
 		if (rc < 0) {
@@ -706,6 +711,16 @@ static int cmp_branch(const void *x, const void *y)
 		      VG_ID_BYTES);
 }
 
+static void member_name(char *out, const struct vg_roster *cur, const uint8_t author[VG_ID_BYTES])
+{
+	const struct vg_roster_member *m = cur != NULL ? vg_roster_find(cur, author) : NULL;
+
+	if (m != NULL)
+		snprintf(out, VG_AUDIT_MEMBER_MAX, "%s", m->pseudonym);
+	else
+		vg_hex_encode(out, author, VG_ID_BYTES);
+}
+
 static int list_branches(struct audit *a)
 {
 	git_reference_iterator *it = NULL;
@@ -713,12 +728,16 @@ static int list_branches(struct audit *a)
 	size_t cap = 0;
 	int rc = 0, e;
 
+	if (git_repository_odb(&a->odb, a->git) < 0)
+		return vg_repo__fail(VG_EIO, "cannot open the object database");
 	if (git_reference_iterator_glob_new(&it, a->git, MEMBERS_PREFIX "*") < 0)
 		return vg_repo__fail(VG_EIO, "cannot list the repository's branches");
 	while ((e = git_reference_next_name(&name, it)) == 0) {
 		const char *hex = name + strlen(MEMBERS_PREFIX);
 		uint8_t author[VG_ID_BYTES];
 		struct branch *b;
+		git_object_t otype = GIT_OBJECT_INVALID;
+		size_t osize;
 		git_oid oid;
 
 		if (strlen(hex) != VG_ID_HEX_LEN ||
@@ -734,10 +753,13 @@ static int list_branches(struct audit *a)
 					  VG_AUDIT_REFS_MAX);
 			break;
 		}
-		if (git_reference_name_to_id(&oid, a->git, name) < 0) {
-			rc = find(a, "layout", VG_AUDIT_FAIL, hex, 0, name,
-				  "a branch that names no commit");
-			if (rc < 0)
+		if (git_reference_name_to_id(&oid, a->git, name) < 0 ||
+		    git_odb_read_header(&osize, &otype, a->odb, &oid) < 0 ||
+		    otype != GIT_OBJECT_COMMIT) {
+			char who[VG_AUDIT_MEMBER_MAX];
+			member_name(who, vg_roster_set_current(a->set), author);
+			if ((rc = find(a, "layout", VG_AUDIT_FAIL, who, 0, name,
+				       "a branch that names no commit")) < 0)
 				break;
 			continue;
 		}
@@ -777,16 +799,6 @@ static const struct state_line *old_head(const struct audit *a, const uint8_t au
 			hi = mid;
 	}
 	return NULL;
-}
-
-static void member_name(char *out, const struct vg_roster *cur, const uint8_t author[VG_ID_BYTES])
-{
-	const struct vg_roster_member *m = cur != NULL ? vg_roster_find(cur, author) : NULL;
-
-	if (m != NULL)
-		snprintf(out, VG_AUDIT_MEMBER_MAX, "%s", m->pseudonym);
-	else
-		vg_hex_encode(out, author, VG_ID_BYTES);
 }
 
 static int start_threads(struct audit *a, pthread_t *th, struct worker *ws)
@@ -852,8 +864,10 @@ static int branches_pass(struct audit *a)
 			    a, "rollback", VG_AUDIT_FAIL, b->name, 0, ref,
 			    "the branch moved backwards or was rewritten since the last audit");
 		}
-		if (rc < 0 || cur == NULL)
+		if (rc < 0)
 			break;
+		if (cur == NULL)
+			continue;
 		if (b->m == NULL) {
 			rc = find(a, "not-member", VG_AUDIT_FAIL, b->name, 0, ref,
 				  "a branch of someone who is not a member of the roster: its "
@@ -1211,6 +1225,7 @@ done:
 	free(a.br);
 	free(a.old.members);
 	vg_roster_set_free(a.set);
+	git_odb_free(a.odb);
 	vg_repo_free(a.repo);
 	pthread_mutex_destroy(&a.fmu);
 	pthread_mutex_destroy(&a.qmu);
