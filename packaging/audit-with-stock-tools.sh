@@ -74,8 +74,9 @@ if [ -n "$STATE" ] && [ -f "$STATE" ]; then
 				die "state file '$STATE' belongs to another organisation"
 		elif [ $n = 2 ] && [[ $line =~ ^roster\ ([1-9][0-9]*)\ ([0-9a-f]{64})\ ([0-9a-f]{40})$ ]]; then
 			OLD_ROSTER="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
-		elif [[ $line =~ ^member\ ([0-9a-f]{64})\ ([0-9a-f]{40})$ ]]; then
+		elif [[ $line =~ ^member\ ([0-9a-f]{64})\ ([0-9a-f]{40})$ ]] && [[ ${BASH_REMATCH[1]} > ${last:-} ]]; then
 			OLD[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+			last=${BASH_REMATCH[1]}
 		else
 			die "state file '$STATE': line $n is malformed"
 		fi
