@@ -575,11 +575,11 @@ static const char *refusal_kind(const struct vg_roster_verdict *vd)
 	}
 }
 
-static int check_job(struct audit *a, struct recs *out, const struct job *j)
+static int check_entry(struct audit *a, struct recs *out, uint32_t branch,
+		       const uint8_t id[VG_ID_BYTES], const uint8_t age_oid[VG_REPO_OID_BYTES],
+		       const uint8_t *age, size_t agelen, const char *sig, size_t siglen)
 {
-	const struct branch *b = &a->br[j->branch];
-	const uint8_t *age = j->data;
-	const char *sig = (const char *)j->data + j->agelen;
+	const struct branch *b = &a->br[branch];
 	struct vg_roster_verdict vd;
 	struct vg_minisig ms;
 	struct vg_entry_meta meta;
@@ -587,17 +587,16 @@ static int check_job(struct audit *a, struct recs *out, const struct job *j)
 	struct rec r;
 	int rc;
 
-	entry_path(path, sizeof(path), j->id);
+	entry_path(path, sizeof(path), id);
 	/* The branch's owner first: a valid entry of someone else is still out of place. */
-	if (vg_minisign_sig_parse(&ms, sig, j->siglen) < 0 ||
+	if (vg_minisign_sig_parse(&ms, sig, siglen) < 0 ||
 	    vg_entry_tc_parse(&meta, ms.trusted, strlen(ms.trusted)) < 0)
 		return find(a, "malformed", VG_AUDIT_FAIL, b->name, 0, path,
 			    "malformed signature file: %s", vg_error_last());
 	if (memcmp(meta.author, b->author, VG_ID_BYTES) != 0)
 		return find(a, "author", VG_AUDIT_FAIL, b->name, meta.seq, path,
 			    "an entry signed as another member's, on this member's branch");
-	if ((rc = vg_roster_set_check_entry(&vd, a->set, age, j->agelen, sig, j->siglen, j->id)) <
-	    0)
+	if ((rc = vg_roster_set_check_entry(&vd, a->set, age, agelen, sig, siglen, id)) < 0)
 		return rc;
 	if (vd.verdict != VG_VERDICT_ACCEPTED)
 		return find(a, refusal_kind(&vd), VG_AUDIT_FAIL, b->name, meta.seq, path, "%s",
@@ -605,10 +604,16 @@ static int check_job(struct audit *a, struct recs *out, const struct job *j)
 	memset(&r, 0, sizeof(r));
 	memcpy(r.id, vd.id, VG_ID_BYTES);
 	memcpy(r.prev, vd.meta.prev, VG_ID_BYTES);
-	memcpy(r.age_oid, j->age_oid, VG_REPO_OID_BYTES);
+	memcpy(r.age_oid, age_oid, VG_REPO_OID_BYTES);
 	r.seq = vd.meta.seq;
-	r.branch = j->branch;
+	r.branch = branch;
 	return recs_push(out, &r);
+}
+
+static int check_job(struct audit *a, struct recs *out, const struct job *j)
+{
+	return check_entry(a, out, j->branch, j->id, j->age_oid, j->data, j->agelen,
+			   (const char *)j->data + j->agelen, j->siglen);
 }
 
 struct worker {
@@ -662,6 +667,9 @@ static int on_pair(void *ctx, const uint8_t id[VG_ID_BYTES], const uint8_t age_o
 				    VG_AUDIT_ENTRIES_MAX);
 	a->rep->entries++;
 	a->br[a->cur_branch].entries++;
+	if (a->nthreads <= 1) /* on this thread, from libgit2's memory */
+		return check_entry(a, &a->wrecs[0], a->cur_branch, id, age_oid, age, agelen, sig,
+				   siglen);
 	if ((j = malloc(sizeof(*j) + need)) == NULL)
 		return vg_error_set(VG_ENOMEM, "out of memory");
 	j->branch = a->cur_branch;
@@ -671,16 +679,27 @@ static int on_pair(void *ctx, const uint8_t id[VG_ID_BYTES], const uint8_t age_o
 	j->siglen = siglen;
 	memcpy(j->data, age, agelen);
 	memcpy(j->data + agelen, sig, siglen);
-	if (a->nthreads <= 1) {
-		int rc = check_job(a, &a->wrecs[0], j);
-		free(j);
-		return rc;
-	}
 	pthread_mutex_lock(&a->qmu);
-	/* Bounded in entries and bytes; one entry alone always fits. */
+	/*
+	 * Bounded in entries and bytes; one entry alone always fits. While it is full the
+	 * producer verifies the oldest entry itself rather than wait: reading git costs a
+	 * fraction of verifying, so with as many threads as cores a core would otherwise idle.
+	 */
 	while (a->werr == 0 &&
-	       (a->qn == a->qcap || (a->qn > 0 && a->qbytes + need > a->qmax_bytes)))
-		pthread_cond_wait(&a->qcan_put, &a->qmu);
+	       (a->qn == a->qcap || (a->qn > 0 && a->qbytes + need > a->qmax_bytes))) {
+		struct job *old = a->q[a->qhead];
+		int rc;
+
+		a->qhead = (a->qhead + 1) % a->qcap;
+		a->qn--;
+		a->qbytes -= old->agelen + old->siglen;
+		pthread_mutex_unlock(&a->qmu);
+		rc = check_job(a, &a->wrecs[a->nthreads], old);
+		free(old);
+		pthread_mutex_lock(&a->qmu);
+		if (rc < 0 && a->werr == 0)
+			a->werr = rc;
+	}
 	if (a->werr != 0) {
 		int rc = a->werr;
 		pthread_mutex_unlock(&a->qmu);
@@ -1073,10 +1092,10 @@ static int feeds_pass(struct audit *a)
 		goto done;
 	}
 	/* The threads' records, as one list sorted by branch, sequence, id. */
-	for (unsigned t = 0; t < (a->nthreads ? a->nthreads : 1); t++)
+	for (unsigned t = 0; t <= a->nthreads; t++)
 		for (size_t k = 0; k < a->wrecs[t].n && rc == 0; k++)
 			rc = recs_push(&all, &a->wrecs[t].v[k]);
-	for (unsigned t = 0; t < (a->nthreads ? a->nthreads : 1); t++) {
+	for (unsigned t = 0; t <= a->nthreads; t++) {
 		free(a->wrecs[t].v);
 		a->wrecs[t].v = NULL;
 		a->wrecs[t].n = a->wrecs[t].cap = 0;
@@ -1176,8 +1195,19 @@ int vg_audit_run(struct vg_audit_report **out, const struct vg_audit_options *o)
 	pthread_cond_init(&a.qcan_put, NULL);
 	pthread_cond_init(&a.qcan_get, NULL);
 	if ((a.q = calloc(a.qcap, sizeof(*a.q))) == NULL ||
-	    (a.wrecs = calloc(a.nthreads, sizeof(*a.wrecs))) == NULL) {
+	    (a.wrecs = calloc(a.nthreads + 1, sizeof(*a.wrecs))) == NULL) {
 		rc = vg_error_set(VG_ENOMEM, "out of memory");
+		goto done;
+	}
+	/*
+	 * Packs are read through mapped windows, which count as resident memory while mapped:
+	 * libgit2 keeps up to 8 GiB mapped by default, so an audit reading a whole repository
+	 * once would hold all of it. A smaller budget bounds the audit's memory (process-wide;
+	 * other users of this process only remap more often).
+	 */
+	if (git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(16 * 1024 * 1024)) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(64 * 1024 * 1024)) < 0) {
+		rc = vg_error_set(VG_ERROR, "cannot set up libgit2");
 		goto done;
 	}
 	if ((rc = vg_sync_remote_check(o->remote)) < 0)
@@ -1218,7 +1248,7 @@ int vg_audit_run(struct vg_audit_report **out, const struct vg_audit_options *o)
 	rc = 0;
 done:
 	rep->seconds = (double)(now_ms() - start) / 1000.0;
-	for (unsigned t = 0; a.wrecs != NULL && t < a.nthreads; t++)
+	for (unsigned t = 0; a.wrecs != NULL && t <= a.nthreads; t++)
 		free(a.wrecs[t].v);
 	free(a.wrecs);
 	free(a.q);
