@@ -1206,7 +1206,9 @@ int vg_audit_run(struct vg_audit_report **out, const struct vg_audit_options *o)
 	 * other users of this process only remap more often).
 	 */
 	if (git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(16 * 1024 * 1024)) < 0 ||
-	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(64 * 1024 * 1024)) < 0) {
+	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(64 * 1024 * 1024)) < 0 ||
+	    /* Every tree is read once: libgit2's object cache (256 MiB) would only grow. */
+	    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(16 * 1024 * 1024)) < 0) {
 		rc = vg_error_set(VG_ERROR, "cannot set up libgit2");
 		goto done;
 	}
