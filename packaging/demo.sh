@@ -135,39 +135,21 @@ age -d -i offline/office-identity.txt "$first" | jq -c '{type, case, body: (.bod
 rm -f offline/office-identity.txt
 proof "records are age v1 and JSON: readable forever with stock tools"
 
-step "the auditor checks the repository with stock git, minisign and b2sum only"
+step "the auditor checks the repository: vigil audit, then the same with stock tools only"
 fsck=$(git --git-dir=clone.git fsck --strict --no-dangling 2>&1) || die "git fsck --strict: $fsck"
-grep -v 'unborn branch' <<<"$fsck" | sed 's/^/   /' || true
 echo "   git fsck --strict: clean"
+orgkey=$(k office org show --json | jq -r .public_key)
 git --git-dir=clone.git show roster:roster.json >roster.json
-git --git-dir=clone.git show roster:roster.json.minisig >roster.json.minisig
-k office org show --json | jq -r '"untrusted comment: organisation key\n" + .public_key' >org.pub
-minisign -Vm roster.json -p org.pub -q || die "the roster does not verify"
-echo "   roster: signature by the organisation key verified"
-checked=0
-for ref in $(git --git-dir=clone.git for-each-ref --format='%(refname:short)' refs/heads/members); do
-	author=${ref#members/}
-	jq -r --arg a "$author" '.members[] | select(.id == $a) | "untrusted comment: member\n" + .key' \
-		roster.json >member.pub
-	[ -s member.pub ] || die "branch $ref has no member in the roster"
-	rm -rf t && mkdir t && git --git-dir=clone.git archive "$ref" | tar -x -C t
-	prev=0000000000000000000000000000000000000000000000000000000000000000
-	# Entries in sequence order, each checked and chained to the one before.
-	for f in t/entries/*/*/*.age; do
-		tc=$(sed -n 3p "$f.minisig")
-		printf '%s %s\n' "$(sed 's/.* seq=\([0-9]*\) .*/\1/' <<<"$tc")" "$f"
-	done | sort -n | while read -r seq f; do
-		minisign -Vm "$f" -p member.pub -q || die "$f: bad signature"
-		id=$({ cat "$f"; tail -n 2 "$f.minisig"; } | b2sum -l 256 | cut -d' ' -f1)
-		[ "$id" = "$(basename "$f" .age)" ] || die "$f: id mismatch"
-		grep -q " prev=$prev " <<<"$(sed -n 3p "$f.minisig")" || die "$f: chain broken at seq $seq"
-		prev=$id
-	done
-	n=$(find t/entries -name '*.age' | wc -l)
-	checked=$((checked + n))
-	echo "   $(jq -r --arg a "$author" '.members[] | select(.id == $a) | .pseudonym' roster.json): $n entries, signatures, ids and chain verified"
-done
-proof "$checked entries: every one signed by an enrolled member, none missing or reordered"
+"$vigil" --home "$work/home-audit" audit --remote "$work/clone.git" --org "$orgkey" \
+	--state audit.state >audit.vigil || die "vigil audit: $(cat audit.vigil)"
+sed 's/^/   /' audit.vigil
+bash "$top/packaging/audit-with-stock-tools.sh" clone.git "$orgkey" stock.state >audit.stock ||
+	die "the stock-tool audit: $(cat audit.stock)"
+tail -n 1 audit.stock | sed 's/^/   stock tools: /'
+findings() { grep -E '^(fail|info) ' "$1" | cut -d' ' -f1-5 | sort; }
+diff <(findings audit.vigil) <(findings audit.stock) || die "the two audits disagree"
+checked=$(grep -o '^audit: [0-9]*' audit.vigil | cut -d' ' -f2)
+proof "$checked entries: every one signed by an enrolled member, none missing, reordered or forged; git, minisign, b2sum and jq agree"
 
 step "a forged entry: one byte of ciphertext changed"
 cp "$first" forged.age
@@ -188,6 +170,11 @@ echo "   the right passphrase opens nothing any more"
 k office revoke nadia | sed 's/^/   /'
 "$keys" --home "$work/home-office" publish | sed 's/^/   /'
 v timur sync --json | jq -c '{roster_version: .roster, alarms}' | sed 's/^/   timur: /'
+git --git-dir=clone.git fetch -q "$work/remote.git" '+refs/heads/*:refs/heads/*'
+"$vigil" audit --remote "$work/clone.git" --org "$orgkey" --state audit.state | grep -E '^member nadia|^audit:' |
+	sed 's/^/   auditor: /'
+bash "$top/packaging/audit-with-stock-tools.sh" clone.git "$orgkey" stock.state >/dev/null ||
+	die "the stock-tool audit after the revocation"
 proof "keys destroyed on the device; what it signed before the cutoff stays valid"
 
 printf '\ndemo: all steps passed\n'

@@ -106,6 +106,8 @@ extern const struct vg_command *const vg_cmd_case_subs[];
 /* Works without the daemon. */
 extern const struct vg_command vg_cmd_panic;
 extern const struct vg_command vg_cmd_duress;
+/* Runs vigil-audit (no daemon, no vault). */
+extern const struct vg_command vg_cmd_audit;
 
 /*
  * Parse a subcommand's own options: --help was handled by main. Every argument in argv

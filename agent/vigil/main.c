@@ -16,7 +16,7 @@ static const struct vg_command *const commands[] = {
     &vg_cmd_passwd, &vg_cmd_shutdown, &vg_cmd_panic,  &vg_cmd_case,   &vg_cmd_import,
     &vg_cmd_remote, &vg_cmd_sync,     &vg_cmd_join,   &vg_cmd_alarm,  &vg_cmd_duress,
     &vg_cmd_cases,  &vg_cmd_link,     &vg_cmd_unlink, &vg_cmd_report, &vg_cmd_export,
-    &vg_cmd_config,
+    &vg_cmd_config, &vg_cmd_audit,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

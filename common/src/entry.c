@@ -395,6 +395,16 @@ int vg_entry_verify(struct vg_entry_meta *meta_out, uint8_t *id_out, const uint8
 		    size_t agelen, const char *sig, size_t siglen, const uint8_t org[VG_ID_BYTES],
 		    vg_entry_resolve_fn resolve, void *ctx, const uint8_t *expected_id)
 {
+	return vg_entry_verify_step(meta_out, id_out, age, agelen, sig, siglen, org, resolve, ctx,
+				    expected_id, NULL);
+}
+
+int vg_entry_verify_step(struct vg_entry_meta *meta_out, uint8_t *id_out, const uint8_t *age,
+			 size_t agelen, const char *sig, size_t siglen,
+			 const uint8_t org[VG_ID_BYTES], vg_entry_resolve_fn resolve, void *ctx,
+			 const uint8_t *expected_id, enum vg_entry_check *failed)
+{
+	enum vg_entry_check dummy;
 	struct vg_minisig ms;
 	struct vg_entry_meta meta;
 	struct vg_minisign_pk pk;
@@ -403,6 +413,9 @@ int vg_entry_verify(struct vg_entry_meta *meta_out, uint8_t *id_out, const uint8
 	size_t nstanzas = 0;
 	int rc;
 
+	if (failed == NULL)
+		failed = &dummy;
+	*failed = VG_ENTRY_CHECK_FORMAT;
 	if (agelen > VG_ENTRY_AGE_MAX)
 		return vg_error_set(VG_ELIMIT, "entry file larger than %d bytes", VG_ENTRY_AGE_MAX);
 	if (siglen > VG_ENTRY_SIG_MAX)
@@ -415,20 +428,26 @@ int vg_entry_verify(struct vg_entry_meta *meta_out, uint8_t *id_out, const uint8
 				    VG_SIGNATURE_COMMENT);
 	if ((rc = vg_entry_tc_parse(&meta, ms.trusted, strlen(ms.trusted))) < 0)
 		return rc;
-	if (sodium_memcmp(meta.org, org, VG_ID_BYTES) != 0)
+	if (sodium_memcmp(meta.org, org, VG_ID_BYTES) != 0) {
+		*failed = VG_ENTRY_CHECK_ORG;
 		return vg_error_set(VG_EMISMATCH, "entry belongs to another organisation");
+	}
+	*failed = VG_ENTRY_CHECK_RESOLVE;
 	if ((rc = resolve(ctx, &meta, &pk, &nstanzas)) < 0)
 		return rc;
 	vg_id_of_key(key_id, &pk);
 	if (memcmp(key_id, meta.author, VG_ID_BYTES) != 0)
 		return vg_error_set(VG_EMISMATCH, "entry names an author whose key was not given");
+	*failed = VG_ENTRY_CHECK_SIGNATURE;
 	if ((rc = vg_minisign_verify(&ms, &pk, age, agelen, 0)) < 0)
 		return vg_error_prefix(rc, "entry signature");
 	/* From here on the trusted comment is the author's word. */
 	if ((rc = vg_entry_compute_id(id, age, agelen, sig, siglen)) < 0)
 		return rc;
+	*failed = VG_ENTRY_CHECK_ID;
 	if (expected_id != NULL && memcmp(id, expected_id, VG_ID_BYTES) != 0)
 		return vg_error_set(VG_EMISMATCH, "entry id does not match its name");
+	*failed = VG_ENTRY_CHECK_STANZAS;
 	if ((rc = vg_age_header_parse(&h, age, agelen)) < 0)
 		return vg_error_prefix(rc, "entry encryption");
 	for (size_t i = 0; i < h->nstanzas; i++) {
@@ -445,6 +464,7 @@ int vg_entry_verify(struct vg_entry_meta *meta_out, uint8_t *id_out, const uint8
 		    h->nstanzas, (unsigned long long)meta.roster, nstanzas);
 		goto done;
 	}
+	*failed = VG_ENTRY_CHECK_NONE;
 	if (meta_out != NULL)
 		*meta_out = meta;
 	if (id_out != NULL)

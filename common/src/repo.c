@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,6 +496,135 @@ done:
 	git_diff_free(diff);
 	git_tree_free(now);
 	git_tree_free(before);
+	return rc;
+}
+
+/* ---- the whole tree, every problem reported ---- */
+
+struct twalk {
+	struct vg_repo *r;
+	vg_repo_pair_fn fn;
+	vg_repo_bad_fn bad;
+	void *ctx;
+};
+
+static bool hex2(const char *n)
+{
+	return strlen(n) == 2 && strspn(n, "0123456789abcdef") == 2;
+}
+
+/* Whether name (in entries/xx/yy/) is "<id>.age" (*sig 0) or ".age.minisig" (1) of the dir. */
+static bool leaf_name(uint8_t id[VG_ID_BYTES], int *sig, const char *dir, const char *name)
+{
+	char p[160];
+
+	if (strlen(dir) + strlen(name) + 2 > sizeof(p))
+		return false;
+	if (snprintf(p, sizeof(p), "%.20s/%.130s", dir, name) >= (int)sizeof(p))
+		return false;
+	return parse_path(id, sig, p) == 0;
+}
+
+/* A leaf directory entries/xx/yy: pairs to fn, anything else to bad. */
+static int walk_leaves(struct twalk *w, git_tree *t, const char *dir)
+{
+	size_t n = git_tree_entrycount(t);
+	char path[256], spath[256];
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(t, i), *pe;
+		const char *name = git_tree_entry_name(te);
+		uint8_t id[VG_ID_BYTES];
+		git_blob *age = NULL, *sig = NULL;
+		int is_sig, ok;
+
+		snprintf(path, sizeof(path), "%.20s/%.200s", dir, name);
+		ok = leaf_name(id, &is_sig, dir, name);
+		if (!ok) {
+			rc = w->bad(w->ctx, path, "is not a file the layout allows");
+			continue;
+		}
+		if (git_tree_entry_filemode(te) != GIT_FILEMODE_BLOB) {
+			rc = w->bad(w->ctx, path, "is not a regular file");
+			continue;
+		}
+		if (is_sig) {
+			char base[160];
+			snprintf(base, sizeof(base), "%.*s", (int)(strlen(name) - 8), name);
+			/* leaf_name accepted it: an id and ".age.minisig", under 160 bytes */
+			pe = git_tree_entry_byname(t, base);
+			if (pe == NULL || git_tree_entry_filemode(pe) != GIT_FILEMODE_BLOB)
+				rc = w->bad(w->ctx, path, "is a signature without its entry");
+			continue; /* a good pair is read with its .age */
+		}
+		snprintf(spath, sizeof(spath), "%.200s.minisig", name);
+		pe = git_tree_entry_byname(t, spath);
+		snprintf(spath, sizeof(spath), "%.230s.minisig", path);
+		if (pe == NULL || git_tree_entry_filemode(pe) != GIT_FILEMODE_BLOB) {
+			rc = w->bad(w->ctx, path, "has no signature file beside it");
+			continue;
+		}
+		rc = read_blob(w->r, &age, git_tree_entry_id(te), VG_REPO_BLOB_MAX, path);
+		if (rc == VG_ELIMIT || rc == VG_EFORMAT) {
+			rc = w->bad(w->ctx, path, vg_error_last());
+			continue;
+		}
+		if (rc == 0) {
+			rc = read_blob(w->r, &sig, git_tree_entry_id(pe), VG_ENTRY_SIG_MAX, spath);
+			if (rc == VG_ELIMIT || rc == VG_EFORMAT)
+				rc = w->bad(w->ctx, spath, vg_error_last());
+			else if (rc == 0)
+				rc = w->fn(w->ctx, id, git_tree_entry_id(te)->id,
+					   git_blob_rawcontent(age), (size_t)git_blob_rawsize(age),
+					   git_blob_rawcontent(sig), (size_t)git_blob_rawsize(sig));
+		}
+		git_blob_free(age);
+		git_blob_free(sig);
+	}
+	return rc;
+}
+
+/* depth 0: the root (only "entries"); 1: entries/ and 2: entries/xx/ (two hex digits). */
+static int walk_dirs(struct twalk *w, git_tree *t, const char *dir, int depth)
+{
+	size_t n = git_tree_entrycount(t);
+	char path[256];
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(t, i);
+		const char *name = git_tree_entry_name(te);
+		git_tree *sub = NULL;
+		bool ok = git_tree_entry_type(te) == GIT_OBJECT_TREE &&
+			  (depth == 0 ? strcmp(name, "entries") == 0 : hex2(name));
+
+		snprintf(path, sizeof(path), "%.20s%s%.200s", dir, *dir ? "/" : "", name);
+		if (!ok) {
+			rc = w->bad(w->ctx, path, "is not a file the layout allows");
+			continue;
+		}
+		if (git_tree_lookup(&sub, w->r->git, git_tree_entry_id(te)) < 0) {
+			rc = git_fail(VG_EFORMAT, "cannot read a directory");
+			break;
+		}
+		rc = depth == 2 ? walk_leaves(w, sub, path) : walk_dirs(w, sub, path, depth + 1);
+		git_tree_free(sub);
+	}
+	return rc;
+}
+
+int vg_repo_walk(struct vg_repo *r, const uint8_t commit[VG_REPO_OID_BYTES], vg_repo_pair_fn fn,
+		 vg_repo_bad_fn bad, void *ctx)
+{
+	struct twalk w = {r, fn, bad, ctx};
+	git_tree *root = NULL;
+	int rc;
+
+	if ((rc = commit_tree(r, &root, commit)) < 0)
+		return rc;
+	rc = walk_dirs(&w, root, "", 0);
+	git_tree_free(root);
 	return rc;
 }
 

@@ -244,15 +244,48 @@ static int resolve_noting(void *ctx, const struct vg_entry_meta *meta,
 	return vg_roster_set_resolve((void *)c->s, meta, pk_out, nstanzas_out);
 }
 
+int vg_roster_set_check_entry(struct vg_roster_verdict *out, const struct vg_roster_set *s,
+			      const uint8_t *age, size_t agelen, const char *sig, size_t siglen,
+			      const uint8_t *expected_id)
+{
+	struct resolve_ctx rc_ctx = {s, false};
+	const struct vg_roster_member *then_m;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL || s->n == 0)
+		return vg_error_set(VG_EINVAL, "no roster verified: nothing can be accepted");
+	rc = vg_entry_verify_step(&out->meta, out->id, age, agelen, sig, siglen, s->org_id,
+				  resolve_noting, &rc_ctx, expected_id, &out->failed);
+	if (rc == VG_ENOMEM)
+		return rc;
+	if (rc < 0 && rc_ctx.newer_roster)
+		return verdict(out, VG_VERDICT_PENDING, 0, false, "%s: fetch the roster",
+			       vg_error_last());
+	if (rc < 0)
+		return verdict(out, VG_VERDICT_REFUSED, rc, false, "%s", vg_error_last());
+	out->verified = true;
+	then_m = vg_roster_find(s->v[out->meta.roster - 1], out->meta.author);
+	if (then_m == NULL)
+		return verdict(out, VG_VERDICT_REFUSED, VG_ENOTFOUND, false,
+			       "author is not a member of the roster");
+	if (!then_m->revoked && then_m->role == VG_ROLE_AUDITOR) {
+		out->auditor = true;
+		return verdict(out, VG_VERDICT_REFUSED, VG_EMISMATCH, false,
+			       "author '%s' is an auditor, and auditors may not write",
+			       then_m->pseudonym);
+	}
+	return verdict(out, VG_VERDICT_ACCEPTED, 0, false, "valid on its own");
+}
+
 int vg_roster_set_accept(struct vg_roster_verdict *out, const struct vg_roster_set *s,
 			 const uint8_t *age, size_t agelen, const char *sig, size_t siglen,
 			 const uint8_t *expected_id, const struct vg_roster_feed *feed, time_t now)
 {
 	static const struct vg_roster_feed nothing = {NULL, NULL, NULL};
 	const struct vg_roster_feed *f = feed != NULL ? feed : &nothing;
-	struct resolve_ctx rc_ctx = {s, false};
-	const struct vg_roster *cur, *named;
-	const struct vg_roster_member *now_m, *then_m;
+	const struct vg_roster *cur;
+	const struct vg_roster_member *now_m;
 	uint64_t seq;
 	int rc;
 
@@ -265,27 +298,14 @@ int vg_roster_set_accept(struct vg_roster_verdict *out, const struct vg_roster_s
 			       "the newest roster (version %llu) expired on %s: waiting for a "
 			       "newer one",
 			       (unsigned long long)cur->version, cur->expires);
-	rc = vg_entry_verify(&out->meta, out->id, age, agelen, sig, siglen, s->org_id,
-			     resolve_noting, &rc_ctx, expected_id);
-	if (rc == VG_ENOMEM)
+	if ((rc = vg_roster_set_check_entry(out, s, age, agelen, sig, siglen, expected_id)) < 0 ||
+	    out->verdict != VG_VERDICT_ACCEPTED)
 		return rc;
-	if (rc < 0 && rc_ctx.newer_roster)
-		return verdict(out, VG_VERDICT_PENDING, 0, false, "%s: fetch the roster",
-			       vg_error_last());
-	if (rc < 0)
-		return verdict(out, VG_VERDICT_REFUSED, rc, false, "%s", vg_error_last());
-	out->verified = true;
 	seq = out->meta.seq;
-	named = s->v[out->meta.roster - 1];
-	then_m = vg_roster_find(named, out->meta.author);
 	now_m = vg_roster_find(cur, out->meta.author); /* members are never dropped */
-	if (then_m == NULL || now_m == NULL)
+	if (now_m == NULL)
 		return verdict(out, VG_VERDICT_REFUSED, VG_ENOTFOUND, false,
 			       "author is not a member of the roster");
-	if (!then_m->revoked && then_m->role == VG_ROLE_AUDITOR)
-		return verdict(out, VG_VERDICT_REFUSED, VG_EMISMATCH, false,
-			       "author '%s' is an auditor, and auditors may not write",
-			       then_m->pseudonym);
 	if (!now_m->revoked)
 		return chain_rules(out, f, "on its author's chain");
 
@@ -315,8 +335,10 @@ int vg_roster_set_accept(struct vg_roster_verdict *out, const struct vg_roster_s
 			       now_m->pseudonym, (unsigned long long)seq,
 			       (unsigned long long)now_m->cutoff_seq);
 	}
-	if (vg_roster_is_late_accepted(cur, out->id))
+	if (vg_roster_is_late_accepted(cur, out->id)) {
+		out->late = true;
 		return chain_rules(out, f, "admitted by late_accept");
+	}
 	return verdict(out, VG_VERDICT_QUARANTINED, 0, false,
 		       "signed by revoked member '%s' after its cutoff (sequence %llu)",
 		       now_m->pseudonym, (unsigned long long)now_m->cutoff_seq);

@@ -420,7 +420,7 @@ static int commit_tree(struct sync *s, git_tree **out, const git_oid *commit)
 }
 
 /* The blob at path in tree into out (appended), at most max bytes (from its header). */
-static int tree_file(struct sync *s, struct vg_buf *out, git_tree *tree, const char *path,
+static int tree_file(struct vg_repo *repo, struct vg_buf *out, git_tree *tree, const char *path,
 		     size_t max)
 {
 	git_tree_entry *te = NULL;
@@ -433,7 +433,7 @@ static int tree_file(struct sync *s, struct vg_buf *out, git_tree *tree, const c
 		git_tree_entry_free(te);
 		return vg_error_set(VG_EFORMAT, "'%s' is not a regular file", path);
 	}
-	rc = vg_repo__read_blob(s->repo, &b, git_tree_entry_id(te), max, path);
+	rc = vg_repo__read_blob(repo, &b, git_tree_entry_id(te), max, path);
 	git_tree_entry_free(te);
 	if (rc < 0)
 		return rc;
@@ -457,21 +457,33 @@ static uint64_t version_name(const char *p)
 	return v <= VG_ENTRY_INT_MAX ? v : 0;
 }
 
-/*
- * Check the roster branch's layout (FORMAT.md 15): roster.json, roster.json.minisig,
- * org.pub and versions/<1..n>/{roster.json,roster.json.minisig}, nothing else. *newest gets
- * n; the top-level pair must be version n's (checked by the caller through its bytes).
- */
-static int roster_layout(git_tree *tree, git_repository *git, uint64_t *newest)
+/* A layout problem: reported and the walk goes on (bad given), or the error (bad NULL). */
+static int layout_bad(vg_repo_bad_fn bad, void *ctx, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int layout_bad(vg_repo_bad_fn bad, void *ctx, const char *path, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (bad == NULL)
+		return vg_error_set(VG_EFORMAT, "the roster branch's '%s' %s", path, why);
+	return bad(ctx, path, why);
+}
+
+int vg_sync__roster_layout(git_tree *tree, git_repository *git, uint64_t *newest,
+			   vg_repo_bad_fn bad, void *ctx)
 {
 	const git_tree_entry *te;
 	git_tree *versions = NULL;
-	size_t n = git_tree_entrycount(tree), nv;
+	size_t n = git_tree_entrycount(tree), nv, good = 0;
 	uint64_t max = 0;
 	int rc = 0;
 
 	*newest = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		const char *name;
 		te = git_tree_entry_byindex(tree, i);
 		name = git_tree_entry_name(te);
@@ -481,12 +493,13 @@ static int roster_layout(git_tree *tree, git_repository *git, uint64_t *newest)
 		     strcmp(name, ORG_FILE) == 0) &&
 		    git_tree_entry_filemode(te) == GIT_FILEMODE_BLOB)
 			continue;
-		return vg_error_set(VG_EFORMAT, "the roster branch holds '%s', which it may not",
-				    name);
+		rc = layout_bad(bad, ctx, name, "is not a file the layout allows");
 	}
+	if (rc != 0)
+		return rc;
 	te = git_tree_entry_byname(tree, "versions");
-	if (te == NULL)
-		return vg_error_set(VG_EFORMAT, "the roster branch has no versions/");
+	if (te == NULL || git_tree_entry_type(te) != GIT_OBJECT_TREE)
+		return layout_bad(bad, ctx, "versions", "is missing");
 	if (git_tree_lookup(&versions, git, git_tree_entry_id(te)) < 0)
 		return vg_repo__fail(VG_EFORMAT, "cannot read versions/");
 	nv = git_tree_entrycount(versions);
@@ -494,11 +507,12 @@ static int roster_layout(git_tree *tree, git_repository *git, uint64_t *newest)
 		const git_tree_entry *ve = git_tree_entry_byindex(versions, i);
 		uint64_t v = version_name(git_tree_entry_name(ve));
 		git_tree *vt = NULL;
+		char path[128];
 
+		snprintf(path, sizeof(path), "versions/%.100s", git_tree_entry_name(ve));
 		if (v == 0 || git_tree_entry_type(ve) != GIT_OBJECT_TREE) {
-			rc = vg_error_set(VG_EFORMAT, "the roster branch holds 'versions/%s'",
-					  git_tree_entry_name(ve));
-			break;
+			rc = layout_bad(bad, ctx, path, "is not a file the layout allows");
+			continue;
 		}
 		if (git_tree_lookup(&vt, git, git_tree_entry_id(ve)) < 0) {
 			rc = vg_repo__fail(VG_EFORMAT, "cannot read a roster version");
@@ -508,25 +522,26 @@ static int roster_layout(git_tree *tree, git_repository *git, uint64_t *newest)
 		    strcmp(git_tree_entry_name(git_tree_entry_byindex(vt, 0)), ROSTER_FILE) != 0 ||
 		    strcmp(git_tree_entry_name(git_tree_entry_byindex(vt, 1)), ROSTER_SIG_FILE) !=
 			0)
-			rc = vg_error_set(VG_EFORMAT,
-					  "the roster branch's 'versions/%llu' holds other files "
-					  "than roster.json and its signature",
-					  (unsigned long long)v);
+			rc = layout_bad(bad, ctx, path,
+					"holds other files than roster.json and its signature");
+		else
+			good++;
 		git_tree_free(vt);
 		if (v > max)
 			max = v;
 	}
 	/* Names are unique in a tree, so n distinct numbers up to max, and max == n: no gap. */
-	if (rc == 0 && max != nv)
-		rc = vg_error_set(VG_EFORMAT, "the roster branch's versions/ has a gap");
+	if (rc == 0 && max != good)
+		rc = layout_bad(bad, ctx, "versions", "has a gap: %zu versions, the highest %llu",
+				good, (unsigned long long)max);
 	git_tree_free(versions);
 	if (rc == 0)
 		*newest = max;
 	return rc;
 }
 
-static int version_pair(struct sync *s, struct vg_buf *json, struct vg_buf *sig, git_tree *tree,
-			uint64_t v)
+int vg_sync__roster_pair(struct vg_repo *repo, struct vg_buf *json, struct vg_buf *sig,
+			 git_tree *tree, uint64_t v)
 {
 	char pj[64], ps[64];
 
@@ -539,8 +554,8 @@ static int version_pair(struct sync *s, struct vg_buf *json, struct vg_buf *sig,
 		snprintf(pj, sizeof(pj), "versions/%llu/" ROSTER_FILE, (unsigned long long)v);
 		snprintf(ps, sizeof(ps), "versions/%llu/" ROSTER_SIG_FILE, (unsigned long long)v);
 	}
-	int rc = tree_file(s, json, tree, pj, VG_ROSTER_JSON_MAX);
-	return rc < 0 ? rc : tree_file(s, sig, tree, ps, VG_ROSTER_SIG_MAX);
+	int rc = tree_file(repo, json, tree, pj, VG_ROSTER_JSON_MAX);
+	return rc < 0 ? rc : tree_file(repo, sig, tree, ps, VG_ROSTER_SIG_MAX);
 }
 
 /*
@@ -558,13 +573,13 @@ static int roster_read(struct sync *s, struct vg_roster_set *set, uint64_t *newe
 
 	memset(changes, 0, sizeof(*changes));
 	if ((rc = commit_tree(s, &tree, commit)) < 0 ||
-	    (rc = roster_layout(tree, s->git, newest)) < 0 ||
-	    (rc = version_pair(s, &top, &topsig, tree, 0)) < 0)
+	    (rc = vg_sync__roster_layout(tree, s->git, newest, NULL, NULL)) < 0 ||
+	    (rc = vg_sync__roster_pair(s->repo, &top, &topsig, tree, 0)) < 0)
 		goto done;
 	for (uint64_t v = 1; v <= *newest; v++) {
 		struct vg_roster_changes c;
 
-		if ((rc = version_pair(s, &json, &sig, tree, v)) < 0)
+		if ((rc = vg_sync__roster_pair(s->repo, &json, &sig, tree, v)) < 0)
 			goto done;
 		rc = vg_roster_set_add(set, json.ptr, json.len, (const char *)sig.ptr, sig.len, &c);
 		if (rc < 0) {
@@ -601,7 +616,7 @@ static int roster_write(struct sync *s, const git_oid *commit, uint64_t from, ui
 	if ((rc = commit_tree(s, &tree, commit)) < 0)
 		return rc;
 	for (uint64_t v = from; v <= to && rc == 0; v++) {
-		if ((rc = version_pair(s, &json, &sig, tree, v)) < 0)
+		if ((rc = vg_sync__roster_pair(s->repo, &json, &sig, tree, v)) < 0)
 			break;
 		rc = vg_roster_dir_write(dir, v, json.ptr, json.len, (const char *)sig.ptr, sig.len,
 					 org);

@@ -10,7 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <git2.h>
+
+#include "vigil/buf.h"
 #include "vigil/id.h"
+#include "vigil/repo.h"
 #include "vigil/store.h"
 
 /*
@@ -43,5 +47,17 @@ int vg_sync__set_state(struct vg_store *s, const uint8_t id[VG_ID_BYTES], enum v
 /* Remove an entry that was pending and turned out refused (no file key is kept for it). */
 int vg_sync__drop(struct vg_store *s, const uint8_t id[VG_ID_BYTES])
     __attribute__((warn_unused_result));
+
+/*
+ * The roster branch's layout (FORMAT.md 15) at tree: *newest gets the highest version.
+ * With bad NULL the first problem is the error (VG_EFORMAT); otherwise each problem goes
+ * to bad with its path and the check goes on (a nonzero return of bad stops it).
+ */
+int vg_sync__roster_layout(git_tree *tree, git_repository *git, uint64_t *newest,
+			   vg_repo_bad_fn bad, void *ctx) __attribute__((warn_unused_result));
+
+/* The files of version v (0: the top-level pair) of a roster branch's tree, size-capped. */
+int vg_sync__roster_pair(struct vg_repo *repo, struct vg_buf *json, struct vg_buf *sig,
+			 git_tree *tree, uint64_t v) __attribute__((warn_unused_result));
 
 #endif

@@ -14,6 +14,12 @@
 #   hr_oversized REPO REF          a new commit that adds an entry pair whose .age is
 #                                  larger than an entry can be (2 MiB of zeros)
 #   hr_first_entry REPO REF        print the path of the branch's first .age file
+#   hr_entry_at REPO REF SEQ       print the id of the branch's entry with sequence SEQ
+#   hr_add_pair REPO REF FILE.age  a new commit that adds FILE.age and FILE.age.minisig as
+#                                  an entry (named by the file's name, an id)
+#   hr_roster_drop REPO N          a new roster branch commit without versions/N
+#   hr_roster_add REPO DIR N       a new roster branch commit adding DIR/roster.json and
+#                                  its signature as versions/N and as the top-level pair
 
 # An empty work tree: index commands want one, and never touch it here.
 HR_WORK=$(mktemp -d "${TMPDIR:-/tmp}/hr-work-XXXXXX")
@@ -106,4 +112,40 @@ hr_oversized() {
 	_hr_edit "$1" "$2" hr_git "$1" update-index --add \
 		--cacheinfo "100644,$blob,entries/${id:0:2}/${id:2:2}/$id.age" \
 		--cacheinfo "100644,$sig,entries/${id:0:2}/${id:2:2}/$id.age.minisig"
+}
+
+hr_entry_at() {
+	local p
+	for p in $(hr_git "$1" ls-tree -r --name-only "$2" | grep '\.age\.minisig$'); do
+		if hr_git "$1" cat-file blob "$2:$p" | sed -n 3p | grep -q " seq=$3 "; then
+			basename "$p" .age.minisig
+			return 0
+		fi
+	done
+	return 1
+}
+
+hr_add_pair() {
+	local id a s
+	id=$(basename "$3" .age)
+	a=$(hr_git "$1" hash-object -w "$3")
+	s=$(hr_git "$1" hash-object -w "$3.minisig")
+	_hr_edit "$1" "$2" hr_git "$1" update-index --add \
+		--cacheinfo "100644,$a,entries/${id:0:2}/${id:2:2}/$id.age" \
+		--cacheinfo "100644,$s,entries/${id:0:2}/${id:2:2}/$id.age.minisig"
+}
+
+hr_roster_drop() {
+	_hr_edit "$1" refs/heads/roster hr_git "$1" update-index --force-remove \
+		"versions/$2/roster.json" "versions/$2/roster.json.minisig"
+}
+
+hr_roster_add() {
+	local j s
+	j=$(hr_git "$1" hash-object -w "$2/roster.json")
+	s=$(hr_git "$1" hash-object -w "$2/roster.json.minisig")
+	_hr_edit "$1" refs/heads/roster hr_git "$1" update-index --add \
+		--cacheinfo "100644,$j,versions/$3/roster.json" \
+		--cacheinfo "100644,$s,versions/$3/roster.json.minisig" \
+		--cacheinfo "100644,$j,roster.json" --cacheinfo "100644,$s,roster.json.minisig"
 }

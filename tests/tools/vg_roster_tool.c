@@ -9,6 +9,15 @@
  *       opens H's vault (passphrase: first line of standard input), seals an event entry
  *       as H's member to the recipients of roster version V (default: the newest) of the
  *       roster directory DIR, writes OUT/<id>.age and .age.minisig; prints the id
+ *   vg_roster_tool seal ... --age FILE
+ *       signs FILE (an existing .age, byte for byte) as H's entry instead of sealing a new
+ *       one: one .age signed by two authors
+ *   vg_roster_tool sign-next --org-key FILE --roster DIR --out DIR [--expires YYYY-MM-DD]
+ *                            [--swap-key PSEUDONYM]
+ *       signs the version after DIR's newest with the organisation key (passphrase: first
+ *       line of standard input), optionally with another expiry or with a new key for a
+ *       member (what no coordinator may do: 11.5), into OUT/roster.json and .minisig;
+ *       prints the version
  *   vg_roster_tool accept --roster DIR [--home H] [--import] [--now YYYY-MM-DD] FILE.age...
  *       the verdict of each entry (FORMAT.md 11.7), given what H's store accepted of its
  *       author: "<id> <verdict> <reason>"; --import keeps accepted, pending and quarantined
@@ -35,6 +44,7 @@
 #include "vigil/home.h"
 #include "vigil/id.h"
 #include "vigil/invite.h"
+#include "vigil/orgkey.h"
 #include "vigil/roster.h"
 #include "vigil/store.h"
 #include "vigil/term.h"
@@ -105,6 +115,7 @@ static int cmd_seal(int argc, char **argv)
 	const char *home = opt(argc, argv, "--home"), *dir = opt(argc, argv, "--roster");
 	const char *out = opt(argc, argv, "--out"), *seq = opt(argc, argv, "--seq");
 	const char *prev = opt(argc, argv, "--prev"), *ver = opt(argc, argv, "--version");
+	const char *agefile = opt(argc, argv, "--age");
 	struct vg_roster_set *s = NULL;
 	struct vg_vault *v = NULL;
 	struct vg_buf pass = VG_BUF_INIT_SECURE;
@@ -157,7 +168,19 @@ static int cmd_seal(int argc, char **argv)
 	c.type = VG_ENTRY_EVENT;
 	randombytes_buf(c.case_id, sizeof(c.case_id));
 	c.body = json_loads("{\"event\":{\"type\":\"arrest\",\"date\":\"2024-05\"}}", 0, &jerr);
-	if (vg_entry_seal(&e, NULL, v->sign, &m, rcpts, n, r->policy.bucket, &c, NULL) < 0) {
+	if (agefile != NULL) {
+		char tc[VG_MINISIGN_COMMENT_MAX + 1];
+		e.meta = m;
+		if (vg_fs_read_file(&e.age, agefile, VG_ENTRY_AGE_MAX) < 0 ||
+		    vg_entry_tc_format(tc, sizeof(tc), &m) < 0 ||
+		    vg_minisign_sign(&e.sig, v->sign, e.age.ptr, e.age.len, VG_SIGNATURE_COMMENT,
+				     tc) < 0 ||
+		    vg_entry_compute_id(e.id, e.age.ptr, e.age.len, (const char *)e.sig.ptr,
+					e.sig.len) < 0) {
+			rc = die("sign");
+			goto done;
+		}
+	} else if (vg_entry_seal(&e, NULL, v->sign, &m, rcpts, n, r->policy.bucket, &c, NULL) < 0) {
 		rc = die("seal");
 		goto done;
 	}
@@ -176,6 +199,72 @@ done:
 	vg_entry_release(&e);
 	vg_buf_release(&pass);
 	vg_vault_free(v);
+	vg_roster_set_free(s);
+	return rc;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return memcmp(((const struct vg_roster_member *)a)->id,
+		      ((const struct vg_roster_member *)b)->id, VG_ID_BYTES);
+}
+
+static int cmd_sign_next(int argc, char **argv)
+{
+	const char *keyfile = opt(argc, argv, "--org-key"), *dir = opt(argc, argv, "--roster");
+	const char *out = opt(argc, argv, "--out"), *expires = opt(argc, argv, "--expires");
+	const char *swap = opt(argc, argv, "--swap-key");
+	struct vg_roster_set *s = NULL;
+	struct vg_roster *next = NULL;
+	struct vg_minisign_sk *sk = NULL, *other = NULL;
+	struct vg_buf pass = VG_BUF_INIT_SECURE, json = VG_BUF_INIT, sig = VG_BUF_INIT;
+	char path[PATH_MAX];
+	int rc = 1;
+
+	if (keyfile == NULL || dir == NULL || out == NULL)
+		return fprintf(stderr, "sign-next: --org-key, --roster and --out are needed\n"), 2;
+	if (vg_term_passphrase(&pass, 0, "") < 0 ||
+	    vg_orgkey_read(&sk, keyfile, (const char *)pass.ptr, pass.len) < 0) {
+		rc = die("organisation key");
+		goto done;
+	}
+	if (load_dir(&s, dir) < 0 ||
+	    vg_roster_next(&next, vg_roster_set_current(s), time(NULL)) < 0) {
+		rc = die("roster");
+		goto done;
+	}
+	if (expires != NULL)
+		snprintf(next->expires, sizeof(next->expires), "%s", expires);
+	if (swap != NULL) {
+		struct vg_roster_member *m = vg_roster_lookup(next, swap);
+		if (m == NULL || vg_minisign_sk_generate(&other) < 0) {
+			fprintf(stderr, "vg_roster_tool: no member '%s'\n", swap);
+			goto done;
+		}
+		vg_minisign_sk_public(&m->key, other);
+		vg_id_of_key(m->id, &m->key);
+		qsort(next->members, next->nmembers, sizeof(*next->members), by_id);
+	}
+	if (vg_roster_sign(&json, &sig, next, sk) < 0) {
+		rc = die("sign");
+		goto done;
+	}
+	if (snprintf(path, sizeof(path), "%s/roster.json", out) >= (int)sizeof(path) ||
+	    vg_fs_write_atomic(path, json.ptr, json.len, 0644, 0) < 0 ||
+	    snprintf(path, sizeof(path), "%s/roster.json.minisig", out) >= (int)sizeof(path) ||
+	    vg_fs_write_atomic(path, sig.ptr, sig.len, 0644, 0) < 0) {
+		rc = die("write");
+		goto done;
+	}
+	printf("%llu\n", (unsigned long long)next->version);
+	rc = 0;
+done:
+	vg_buf_release(&pass);
+	vg_buf_release(&json);
+	vg_buf_release(&sig);
+	vg_minisign_sk_free(sk);
+	vg_minisign_sk_free(other);
+	vg_roster_free(next);
 	vg_roster_set_free(s);
 	return rc;
 }
@@ -496,6 +585,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "seal") == 0)
 		return cmd_seal(argc - 1, argv + 1);
+	if (strcmp(argv[1], "sign-next") == 0)
+		return cmd_sign_next(argc - 1, argv + 1);
 	if (strcmp(argv[1], "accept") == 0)
 		return cmd_accept(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)

@@ -140,6 +140,27 @@ int vg_entry_verify(struct vg_entry_meta *meta_out, uint8_t *id_out, const uint8
     __attribute__((warn_unused_result));
 
 /*
+ * Which check of vg_entry_verify an entry failed, in the order they run (FORMAT.md 5), for
+ * verifiers that report a kind of failure (the audit) rather than only refuse.
+ */
+enum vg_entry_check {
+	VG_ENTRY_CHECK_NONE = 0,  /* passed */
+	VG_ENTRY_CHECK_FORMAT,	  /* sizes, signature file, trusted comment grammar */
+	VG_ENTRY_CHECK_ORG,	  /* another organisation */
+	VG_ENTRY_CHECK_RESOLVE,	  /* resolve refused: unknown author or roster version */
+	VG_ENTRY_CHECK_SIGNATURE, /* the signature or the global signature */
+	VG_ENTRY_CHECK_ID,	  /* the id is not the expected one (file name) */
+	VG_ENTRY_CHECK_STANZAS,	  /* age header malformed, a stanza not X25519, a wrong count */
+};
+
+/* vg_entry_verify, and on failure *failed (not NULL) says which check failed. */
+int vg_entry_verify_step(struct vg_entry_meta *meta_out, uint8_t *id_out, const uint8_t *age,
+			 size_t agelen, const char *sig, size_t siglen,
+			 const uint8_t org[VG_ID_BYTES], vg_entry_resolve_fn resolve, void *ctx,
+			 const uint8_t *expected_id, enum vg_entry_check *failed)
+    __attribute__((warn_unused_result));
+
+/*
  * Decrypt a verified entry with an identity, or with a file key when id is NULL, and
  * check its plaintext (vg_entry_plaintext_check). *doc_out receives the document (the
  * caller json_decref's it). work may be NULL.

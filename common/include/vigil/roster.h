@@ -298,6 +298,9 @@ struct vg_roster_verdict {
 	bool verified;			    /* meta and id hold the verified entry's */
 	struct vg_entry_meta meta;
 	uint8_t id[VG_ID_BYTES];
+	enum vg_entry_check failed; /* refused by vg_entry_verify: the check that failed */
+	bool auditor;		    /* refused because its author is an auditor */
+	bool late;		    /* accepted because late_accept lists it */
 };
 
 /*
@@ -326,6 +329,17 @@ int vg_roster_set_accept(struct vg_roster_verdict *out, const struct vg_roster_s
 			 const uint8_t *age, size_t agelen, const char *sig, size_t siglen,
 			 const uint8_t *expected_id, const struct vg_roster_feed *feed, time_t now)
     __attribute__((warn_unused_result));
+
+/*
+ * The checks of one entry on its own (FORMAT.md 11.7 steps 2 to 4), without expiry and
+ * without the chain: for a verifier that sees whole feeds at once and judges them itself
+ * (the audit, FORMAT.md 18). *out: REFUSED (failed or auditor say why), PENDING (it names
+ * a roster version newer than the newest), or ACCEPTED, which here means only "valid on
+ * its own". Thread-safe on a set nobody modifies. Returns as vg_roster_set_accept.
+ */
+int vg_roster_set_check_entry(struct vg_roster_verdict *out, const struct vg_roster_set *s,
+			      const uint8_t *age, size_t agelen, const char *sig, size_t siglen,
+			      const uint8_t *expected_id) __attribute__((warn_unused_result));
 
 /* ---- roster directories ---- */
 
