@@ -263,14 +263,30 @@ static int fetch(struct sync *s, bool roster_only)
 	git_strarray arr = {specs, 0};
 	int rc;
 
-	free(s->heads);
+	struct head *kept = s->heads;
+	size_t nkept = s->nheads;
+
+	/*
+	 * A fetch of the roster alone (a rejected roster push being resolved) refreshes the
+	 * roster's head only: the other heads, read at the start of the sync, stay what the
+	 * later steps compare with (the receipts step pushes from them).
+	 */
 	s->heads = NULL;
 	s->nheads = 0;
-	if (!remote_exists(s->url))
+	if (!roster_only) {
+		free(kept);
+		kept = NULL;
+		nkept = 0;
+	}
+	if (!remote_exists(s->url)) {
+		free(kept);
 		return vg_error_set(VG_ENOTFOUND,
 				    "remote '%s' is not reachable (no repository there)", s->url);
-	if ((rc = remote_new(&remote, s)) < 0)
+	}
+	if ((rc = remote_new(&remote, s)) < 0) {
+		free(kept);
 		return rc;
+	}
 	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
 	cb.transfer_progress = on_transfer;
 	cb.payload = s;
@@ -287,10 +303,13 @@ static int fetch(struct sync *s, bool roster_only)
 				  nls, HEADS_MAX);
 		goto done;
 	}
-	if ((s->heads = calloc(nls + 1, sizeof(*s->heads))) == NULL) {
+	if ((s->heads = calloc(nls + nkept + 1, sizeof(*s->heads))) == NULL) {
 		rc = vg_error_set(VG_ENOMEM, "out of memory");
 		goto done;
 	}
+	for (size_t i = 0; i < nkept; i++)
+		if (strcmp(kept[i].name, VG_SYNC_ROSTER_REF) != 0)
+			s->heads[s->nheads++] = kept[i];
 	for (size_t i = 0; i < nls; i++) {
 		const char *name = ls[i]->name;
 		bool want = strcmp(name, VG_SYNC_ROSTER_REF) == 0;
@@ -341,6 +360,7 @@ static int fetch(struct sync *s, bool roster_only)
 	}
 	rc = 0;
 done:
+	free(kept);
 	git_remote_disconnect(remote);
 	git_remote_free(remote);
 	return rc;
