@@ -628,6 +628,7 @@ static void *worker_main(void *arg)
 
 	for (;;) {
 		struct job *j;
+		bool failed;
 		int rc;
 
 		pthread_mutex_lock(&a->qmu);
@@ -641,9 +642,10 @@ static void *worker_main(void *arg)
 		a->qhead = (a->qhead + 1) % a->qcap;
 		a->qn--;
 		a->qbytes -= j->agelen + j->siglen;
+		failed = a->werr != 0; /* read under the lock: another thread writes it */
 		pthread_cond_signal(&a->qcan_put);
 		pthread_mutex_unlock(&a->qmu);
-		rc = a->werr == 0 ? check_job(a, &a->wrecs[w->i], j) : 0;
+		rc = !failed ? check_job(a, &a->wrecs[w->i], j) : 0;
 		free(j);
 		if (rc < 0) {
 			pthread_mutex_lock(&a->qmu);
