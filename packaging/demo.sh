@@ -120,6 +120,25 @@ grep -q 'Content-Security-Policy' "$reports/cases-of-concern.html" || die "no CS
 echo "   reports: $reports/cases-of-concern.html and .md"
 proof "two monitors' spellings of one person (across scripts) are found and merged; the Matayevs stay two"
 
+step "the monitors sync again: the coordinator's receipt arrives, and what it covers is no longer readable on their laptops"
+for m in nadia timur; do
+	v "$m" sync --json | jq -c '{receipts_honoured, received_now}' | sed "s/^/   $m: /"
+	st=$(v "$m" status --json)
+	echo "   $m: $(jq -r '"\(.received) entries received by the coordinator, \(.pending) pending"' <<<"$st")"
+	[ "$(jq .received <<<"$st")" -gt 0 ] || die "$m: no entry was received"
+	[ "$(jq .pending <<<"$st")" = 0 ] || die "$m: entries still pending"
+done
+v nadia case list --json >nadia-cases.json
+delivered=$(jq '[.cases[] | select(.delivered == true)] | length' nadia-cases.json)
+echo "   nadia's case list: $delivered cases delivered, shown by id only"
+[ "$delivered" -gt 0 ] || die "nadia's case list shows no delivered case"
+one=$(jq -r '[.cases[] | select(.delivered == true and (keys | length) == 2)][0].id' nadia-cases.json)
+[ "$one" != null ] || die "no case of nadia's is delivered whole"
+if v nadia case show "$one" >/dev/null 2>&1; then
+	die "nadia can still read a delivered case"
+fi
+proof "a seized monitor's laptop, even with its passphrase, no longer opens what the coordinator holds"
+
 step "the coordinator reads an entry with stock age and jq, no vigil involved"
 "$keys" --home "$work/home-office" --passphrase-fd 3 export-identity -o offline/office-identity.age \
 	3< <(printf '%s\n%s\n' "vault passphrase of office" "export passphrase") >/dev/null
