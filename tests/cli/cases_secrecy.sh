@@ -6,12 +6,17 @@
 # UTF-16 form. Needles are every text of every case as `vigil case show --json` decrypts
 # it, so nothing is missed by a hand-made list.
 #
+# The workflow then syncs to a bare repository and ends with `vigil panic`: the home, the
+# local repository, the remote, panic's own output and every process are scanned again, and
+# the right passphrase must open nothing.
+#
 # Positive controls, so the scan can fail: a canary planted through the same path
 # (`vigil case new`) is found by the same scanner in the decrypted output and nowhere in
 # the home; the needles are found in the decrypted output; the WAL exists when scanned.
 . "$VIGIL_SOURCE_DIR/tests/lib/common.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/daemon.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/casehome.sh"
+require_tool git
 
 SCAN=$VIGIL_BUILD_DIR/tests/vg_scan
 [ -x "$SCAN" ] || fail "vg_scan is not built"
@@ -75,4 +80,29 @@ wait "$client" || fail "the client fed through the fifo failed"
 # After a kill -9 the WAL is left as it was: scan again.
 kill -9 "$(lock_pid "$H")"
 "$SCAN" "$T/needles" "$H" >"$T/hits" || fail "case text under the home after a crash: $(head -n 5 "$T/hits")"
-echo "ok: no case text under the home or in any process; controls found the canary"
+
+# The rest of the workflow: a remote, a sync, then `vigil panic` (issue 12). Nothing in the
+# home, the local repository, the remote or the log before or after; after it, the right
+# passphrase opens nothing.
+remote=$T/remote.git
+git init -q --bare "$remote" || fail "git init"
+vgs "$H" remote set "$remote" >/dev/null || fail "remote set"
+vgs "$H" sync >/dev/null || fail "sync"
+[ -n "$(git --git-dir="$remote" for-each-ref refs/heads/members)" ] || fail "nothing was pushed: the remote scan would prove nothing"
+"$SCAN" "$T/needles" "$remote" >"$T/hits" || fail "case text on the remote: $(head -n 5 "$T/hits")"
+"$SCAN" "$T/needles" "$H" >"$T/hits" || fail "case text under the home after a sync: $(head -n 5 "$T/hits")"
+vg "$H" panic >"$T/panic.out" 2>&1 || fail "panic: $(cat "$T/panic.out")"
+"$SCAN" "$T/needles" "$T/panic.out" >"$T/hits" || fail "panic printed case text: $(cat "$T/hits")"
+"$SCAN" "$T/needles" "$H" >"$T/hits" || fail "case text under the home after panic: $(head -n 5 "$T/hits")"
+"$SCAN" "$T/needles" "$remote" >"$T/hits" || fail "case text on the remote after panic: $(head -n 5 "$T/hits")"
+for p in $(pgrep -f -- "--home $H" || true); do
+	"$SCAN" "$T/needles" "pid:$p" >"$T/hits" || fail "case text in process $p after panic: $(cat "$T/hits")"
+done
+if vgs "$H" unlock >"$T/out" 2>&1; then
+	fail "the right passphrase still unlocks after panic"
+fi
+if vgs "$H" case show "$cid" --json >"$T/out" 2>&1; then
+	fail "a case still opens after panic: $(head -c 200 "$T/out")"
+fi
+echo "ok: no case text under the home, the local repository, the remote or any process, before or after panic; controls found the canary"
+
