@@ -420,6 +420,92 @@ sort -k5,5 "$W/valid" | awk '{ n[$5]++; line[$5, n[$5]] = $0 } END {
 		fail same-age "$(name "$a")" "$s" "entries/${id:0:2}/${id:2:2}/$id.age" "the same .age file is signed in $cnt entries"
 	done
 
+# ---- receipts (FORMAT.md 17.6): each branch's newest receipt ----
+RJSON_MAX=4194304
+receipt_branch() { # REF COORD-ID HEAD
+	local ref=$1 c=$2 head=$3 cn line key tc n prev ver hash modes at role parents ph
+	cn=$(name "$c")
+	modes=$(g ls-tree "$head" 2>/dev/null | awk '{ printf "%s %s %s;", $1, $2, $4 }')
+	if [ "$modes" != "100644 blob receipt.json;100644 blob receipt.json.minisig;" ]; then
+		fail receipt "$cn" - "$ref" "the newest receipt's tree is not receipt.json and its signature"
+		return
+	fi
+	if [ "$(g cat-file -s "$head:receipt.json")" -gt $RJSON_MAX ] ||
+		[ "$(g cat-file -s "$head:receipt.json.minisig")" -gt $SIG_MAX ]; then
+		fail receipt "$cn" - "$ref" "the newest receipt is larger than the caps"
+		return
+	fi
+	line=$(awk -v a="$c" '$1 == a' "$W/v/$VERIFIED.members")
+	if [ -z "$line" ]; then
+		fail receipt-signer "$cn" - "$ref" "a receipts branch of someone who is not a member of the roster"
+		return
+	fi
+	read -r _ _ _ key <<<"$line"
+	g cat-file blob "$head:receipt.json" >"$W/r.json"
+	g cat-file blob "$head:receipt.json.minisig" >"$W/r.json.minisig"
+	hash=$(b2sum -l 256 "$W/r.json" | cut -d' ' -f1)
+	tc=$(sed -n 3p "$W/r.json.minisig")
+	if [ "$(head -n 1 "$W/r.json.minisig")" != "untrusted comment: vigil signature" ] ||
+		! minisign -H -Vm "$W/r.json" -x "$W/r.json.minisig" -P "$key" -q 2>/dev/null ||
+		! [[ $tc =~ ^trusted\ comment:\ vigil-receipt\ v=1\ org=$ORGID\ coordinator=$c\ n=([1-9][0-9]*)\ prev=([0-9a-f]{64})\ hash=$hash$ ]]; then
+		fail receipt "$cn" - "$ref" "the newest receipt's signature or trusted comment is refused"
+		return
+	fi
+	n=${BASH_REMATCH[1]} prev=${BASH_REMATCH[2]}
+	if ! printf '%s\n' "$(jq -cS . "$W/r.json" 2>/dev/null)" | cmp -s - "$W/r.json" ||
+		! jq -e --arg org "$ORGID" --arg c "$c" --argjson n "$n" --arg prev "$prev" '
+		(keys == ["coordinator", "members", "n", "org", "prev", "roster", "v"]) and
+		.v == 1 and .org == $org and .coordinator == $c and .n == $n and .prev == $prev and
+		(.roster | type == "number" and . >= 1) and
+		((.n == 1) == (.prev == "0000000000000000000000000000000000000000000000000000000000000000")) and
+		([.members[] | keys == ["entry", "id", "seq"] and (.seq | type == "number" and . >= 1)] | all) and
+		([.members[].id] as $ids | $ids == ($ids | unique))' "$W/r.json" >/dev/null; then
+		fail receipt "$cn" - "$ref" "the newest receipt's document is refused"
+		return
+	fi
+	ver=$(jq -r .roster "$W/r.json")
+	role=
+	[ "$ver" -le $VERIFIED ] && role=$(awk -v a="$c" '$1 == a { print $3 }' "$W/v/$ver.members")
+	if [ "$role" != coordinator ]; then
+		fail receipt-signer "$cn" "$n" "$ref" "receipt $n is not signed by an unrevoked coordinator of roster version $ver"
+		return
+	fi
+	parents=$(g rev-list --parents -n 1 "$head" | wc -w)
+	parents=$((parents - 1))
+	ph=
+	[ $parents = 1 ] && ph=$(g cat-file blob "$head^:receipt.json" 2>/dev/null | b2sum -l 256 | cut -d' ' -f1)
+	if { [ "$n" = 1 ] && [ $parents != 0 ]; } || { [ "$n" != 1 ] && [ $parents != 1 ]; } ||
+		{ [ $parents = 1 ] && [ "$ph" != "$prev" ]; }; then
+		fail receipt-chain "$cn" "$n" "$ref" "receipt $n does not follow its commit's parent"
+	fi
+	jq -r '.members[] | "\(.id) \(.seq) \(.entry)"' "$W/r.json" | while read -r m s e; do
+		grep -q "^$m $s $e " "$W/valid" ||
+			fail receipt-entry "$(name "$m")" "$s" "$ref" "receipt $n names an entry the member's branch does not hold valid"
+		for ((v = ver + 1; v <= VERIFIED; v++)); do
+			co=$(jq -r --arg m "$m" '.members[] | select(.id == $m and .revoked == true) | .cutoff.seq' "$W/v/$v.json")
+			[ -z "$co" ] && continue
+			[ "$s" -gt "$co" ] &&
+				fail receipt-cutoff "$(name "$m")" "$s" "$ref" "roster version $v revokes the member with cutoff $co, below receipt $n"
+			break
+		done
+	done
+}
+if [ $VERIFIED -gt 0 ]; then
+	while IFS= read -r ref; do
+		hex=${ref#refs/heads/receipts/}
+		if ! [[ $hex =~ ^[0-9a-f]{64}$ ]]; then
+			fail foreign - - "$ref" "a branch name outside the layout"
+			continue
+		fi
+		oid=$(g rev-parse -q --verify "$ref")
+		if [ "$(g cat-file -t "$oid" 2>/dev/null)" != commit ]; then
+			fail receipt "$(name "$hex")" - "$ref" "a receipts branch that names no commit"
+			continue
+		fi
+		receipt_branch "$ref" "$hex" "$oid"
+	done < <(g for-each-ref --format='%(refname)' refs/heads/receipts/)
+fi
+
 # ---- the new state ----
 if [ -n "$STATE" ]; then
 	{

@@ -11,9 +11,11 @@
  *      sequence numbers, links to the previous entry, gaps, the revocation cutoff,
  *      quarantine and late_accept;
  *   5. one .age file in more than one entry;
- *   6. the new state file.
+ *   6. every receipts branch: its newest receipt (layout, signer, signature, link to the
+ *      parent's receipt), every entry it names, revocation cutoffs below it;
+ *   7. the new state file.
  *
- * Each pass appends findings; receipts will be one more pass of the same kind.
+ * Each pass appends findings.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,12 +26,14 @@
 #include <unistd.h>
 
 #include <git2.h>
+#include <sodium.h>
 
 #include "repo_git.h"
 #include "sync_state.h"
 #include "vigil/audit.h"
 #include "vigil/error.h"
 #include "vigil/fs.h"
+#include "vigil/receipt.h"
 #include "vigil/repo.h"
 #include "vigil/roster.h"
 #include "vigil/sync.h"
@@ -1053,6 +1057,175 @@ static struct vg_audit_member *summary(struct vg_audit_report *rep, size_t nsort
 	return NULL;
 }
 
+/* ---- receipts (FORMAT.md 17.6; only each branch's newest receipt) ---- */
+
+/* Whether the valid entries (all, sorted by cmp_rec) hold (author, seq, id). */
+static bool receipted_present(const struct audit *a, const struct recs *all,
+			      const uint8_t author[VG_ID_BYTES], uint64_t seq,
+			      const uint8_t id[VG_ID_BYTES])
+{
+	struct branch key, *b;
+	struct rec r;
+
+	memcpy(key.author, author, VG_ID_BYTES);
+	b = a->nbr > 0 ? bsearch(&key, a->br, a->nbr, sizeof(*a->br), cmp_branch) : NULL;
+	if (b == NULL || all->n == 0)
+		return false;
+	memset(&r, 0, sizeof(r));
+	r.branch = (uint32_t)(b - a->br);
+	r.seq = seq;
+	memcpy(r.id, id, VG_ID_BYTES);
+	return bsearch(&r, all->v, all->n, sizeof(*all->v), cmp_rec) != NULL;
+}
+
+/* The newest receipt of one branch, whose name is ref and coordinator id c. */
+static int receipt_branch(struct audit *a, const struct recs *all, const char *ref,
+			  const uint8_t c[VG_ID_BYTES], const git_oid *head)
+{
+	const struct vg_roster *cur = vg_roster_set_current(a->set), *at;
+	const struct vg_roster_member *signer = vg_roster_find(cur, c), *sm;
+	struct vg_buf json = VG_BUF_INIT, sig = VG_BUF_INIT, pj = VG_BUF_INIT, ps = VG_BUF_INIT;
+	struct vg_receipt r;
+	uint8_t org[VG_ID_BYTES], ph[VG_ID_BYTES];
+	git_commit *commit = NULL;
+	char cname[VG_AUDIT_MEMBER_MAX];
+	unsigned parents = 0;
+	int rc;
+
+	vg_receipt_init(&r);
+	vg_id_of_key(org, a->o->org);
+	member_name(cname, cur, c);
+	rc = vg_sync__commit_receipt(a->repo, &json, &sig, head->id);
+	if (rc == VG_ENOMEM || rc == VG_EIO)
+		goto done;
+	if (rc < 0) {
+		rc = find(a, "receipt", VG_AUDIT_FAIL, cname, 0, ref, "the newest receipt: %s",
+			  vg_error_last());
+		goto done;
+	}
+	if (signer == NULL) {
+		rc = find(a, "receipt-signer", VG_AUDIT_FAIL, cname, 0, ref,
+			  "a receipts branch of someone who is not a member of the roster");
+		goto done;
+	}
+	rc = vg_receipt_verify(&r, json.ptr, json.len, (const char *)sig.ptr, sig.len, org, c,
+			       &signer->key);
+	if (rc == VG_ENOMEM)
+		goto done;
+	if (rc < 0) {
+		rc = find(a, "receipt", VG_AUDIT_FAIL, cname, 0, ref,
+			  "the newest receipt is refused: %s", vg_error_last());
+		goto done;
+	}
+	/* The signer: an unrevoked coordinator of the version the receipt names. */
+	at = vg_roster_set_get(a->set, r.roster);
+	sm = at != NULL ? vg_roster_find(at, c) : NULL;
+	if (sm == NULL || sm->revoked || sm->role != VG_ROLE_COORDINATOR) {
+		rc = find(a, "receipt-signer", VG_AUDIT_FAIL, cname, r.n, ref,
+			  "receipt %llu is signed by someone who is not an unrevoked coordinator "
+			  "of roster version %llu",
+			  (unsigned long long)r.n, (unsigned long long)r.roster);
+		goto done;
+	}
+	/* Its link: a root commit exactly for n = 1, otherwise one parent whose receipt's hash
+	 * is prev (FORMAT.md 17.1). */
+	if (git_commit_lookup(&commit, a->git, head) < 0) {
+		rc = vg_repo__fail(VG_EIO, "cannot read a receipts commit");
+		goto done;
+	}
+	parents = git_commit_parentcount(commit);
+	if (parents == 1) {
+		rc =
+		    vg_sync__commit_receipt(a->repo, &pj, &ps, git_commit_parent_id(commit, 0)->id);
+		if (rc == VG_ENOMEM || rc == VG_EIO)
+			goto done;
+		if (rc == 0)
+			crypto_generichash(ph, sizeof(ph), pj.ptr, pj.len, NULL, 0);
+	}
+	if ((r.n == 1) != (parents == 0) || parents > 1 ||
+	    (parents == 1 && (rc < 0 || memcmp(ph, r.prev, VG_ID_BYTES) != 0))) {
+		rc = find(a, "receipt-chain", VG_AUDIT_FAIL, cname, r.n, ref,
+			  "receipt %llu does not follow its commit's parent",
+			  (unsigned long long)r.n);
+		if (rc < 0)
+			goto done;
+	}
+	rc = 0;
+	for (size_t i = 0; i < r.nmembers && rc == 0; i++) {
+		const struct vg_receipt_mark *mk = &r.members[i];
+		char mname[VG_AUDIT_MEMBER_MAX];
+
+		member_name(mname, cur, mk->id);
+		if (!receipted_present(a, all, mk->id, mk->seq, mk->entry) &&
+		    (rc = find(a, "receipt-entry", VG_AUDIT_FAIL, mname, mk->seq, ref,
+			       "receipt %llu names an entry the member's branch does not hold "
+			       "valid: a forgery, or the host withholds it",
+			       (unsigned long long)r.n)) < 0)
+			break;
+		/* The first version after the receipt's that revokes the member. */
+		for (uint64_t v = r.roster + 1; v <= cur->version; v++) {
+			const struct vg_roster *rv = vg_roster_set_get(a->set, v);
+			const struct vg_roster_member *m =
+			    rv != NULL ? vg_roster_find(rv, mk->id) : NULL;
+			if (m == NULL || !m->revoked)
+				continue;
+			if (mk->seq > m->cutoff_seq)
+				rc =
+				    find(a, "receipt-cutoff", VG_AUDIT_FAIL, mname, mk->seq, ref,
+					 "roster version %llu revokes the member with cutoff %llu, "
+					 "below what receipt %llu covered",
+					 (unsigned long long)v, (unsigned long long)m->cutoff_seq,
+					 (unsigned long long)r.n);
+			break;
+		}
+	}
+done:
+	git_commit_free(commit);
+	vg_receipt_release(&r);
+	vg_buf_release(&json);
+	vg_buf_release(&sig);
+	vg_buf_release(&pj);
+	vg_buf_release(&ps);
+	return rc;
+}
+
+static int receipts_pass(struct audit *a, const struct recs *all)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	int rc = 0, e;
+
+	if (vg_roster_set_current(a->set) == NULL)
+		return 0;
+	if (git_reference_iterator_glob_new(&it, a->git, VG_RECEIPT_REF_PREFIX "*") < 0)
+		return vg_repo__fail(VG_EIO, "cannot list the repository's receipts branches");
+	while (rc == 0 && (e = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		const char *hex = name + strlen(VG_RECEIPT_REF_PREFIX);
+		uint8_t c[VG_ID_BYTES];
+		char cname[VG_AUDIT_MEMBER_MAX];
+		git_oid oid;
+
+		if (strlen(hex) != VG_ID_HEX_LEN ||
+		    strspn(hex, "0123456789abcdef") != VG_ID_HEX_LEN ||
+		    vg_hex_decode(c, VG_ID_BYTES, hex, VG_ID_HEX_LEN) < 0) {
+			rc = find(a, "foreign", VG_AUDIT_FAIL, "-", 0, name,
+				  "a branch name outside the layout");
+		} else if (git_reference_name_to_id(&oid, a->git, name) < 0) {
+			member_name(cname, vg_roster_set_current(a->set), c);
+			rc = find(a, "receipt", VG_AUDIT_FAIL, cname, 0, name,
+				  "a receipts branch that names no commit");
+		} else {
+			rc = receipt_branch(a, all, name, c, &oid);
+		}
+		git_reference_free(ref);
+	}
+	if (rc == 0 && e != GIT_ITEROVER)
+		rc = vg_repo__fail(VG_EIO, "cannot list the repository's receipts branches");
+	git_reference_iterator_free(it);
+	return rc;
+}
+
 static int feeds_pass(struct audit *a)
 {
 	const struct vg_roster *cur = vg_roster_set_current(a->set);
@@ -1155,6 +1328,8 @@ static int feeds_pass(struct audit *a)
 			i = j;
 		}
 	}
+	if (rc == 0)
+		rc = receipts_pass(a, &all);
 done:
 	free(fed);
 	free(byage);

@@ -71,8 +71,8 @@ static int db_fail(sqlite3 *db, const char *what)
 /* ---- reading a receipt from a commit ---- */
 
 /* The receipt files of commit: exactly receipt.json and its signature (FORMAT.md 17.1). */
-static int commit_receipt(struct vg_repo *repo, struct vg_buf *json, struct vg_buf *sig,
-			  const uint8_t oid[20])
+int vg_sync__commit_receipt(struct vg_repo *repo, struct vg_buf *json, struct vg_buf *sig,
+			    const uint8_t oid[20])
 {
 	git_repository *git = vg_repo__git(repo);
 	git_commit *c = NULL;
@@ -273,7 +273,7 @@ static int local_receipt(struct vg_sync__receipts *x, struct vg_receipt *r, cons
 	if (rc < 0)
 		return rc;
 	*has = true;
-	if ((rc = commit_receipt(x->repo, &json, &sig, head)) == 0)
+	if ((rc = vg_sync__commit_receipt(x->repo, &json, &sig, head)) == 0)
 		rc = vg_receipt_parse(r, json.ptr, json.len);
 	vg_buf_release(&json);
 	vg_buf_release(&sig);
@@ -532,7 +532,7 @@ static int check_branch(struct vg_sync__receipts *x, const char *name, const uin
 		    hex, (unsigned long long)cur->version);
 		goto ignored;
 	}
-	if ((rc = commit_receipt(x->repo, &json, &sig, oid)) < 0 ||
+	if ((rc = vg_sync__commit_receipt(x->repo, &json, &sig, oid)) < 0 ||
 	    (rc = vg_receipt_verify(&r, json.ptr, json.len, (const char *)sig.ptr, sig.len,
 				    cur->org, c, &m->key)) < 0) {
 		if (rc == VG_ENOMEM || rc == VG_EIO)

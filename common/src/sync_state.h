@@ -60,4 +60,11 @@ int vg_sync__roster_layout(git_tree *tree, git_repository *git, uint64_t *newest
 int vg_sync__roster_pair(struct vg_repo *repo, struct vg_buf *json, struct vg_buf *sig,
 			 git_tree *tree, uint64_t v) __attribute__((warn_unused_result));
 
+/*
+ * The receipt files of commit oid (FORMAT.md 17.1): exactly receipt.json and its signature,
+ * both mode 100644, size-capped. VG_EFORMAT (layout), VG_ELIMIT (a cap), VG_EIO.
+ */
+int vg_sync__commit_receipt(struct vg_repo *repo, struct vg_buf *json, struct vg_buf *sig,
+			    const uint8_t oid[20]) __attribute__((warn_unused_result));
+
 #endif

@@ -12,8 +12,9 @@ require_tool git sqlite3 jq minisign b2sum
 KEYS=$VIGIL_BUILD_DIR/keys/vigil-keys
 FEED=$VIGIL_BUILD_DIR/tests/vg_feed_tool
 RTOOL=$VIGIL_BUILD_DIR/tests/vg_roster_tool
+RECT=$VIGIL_BUILD_DIR/tests/vg_receipt_tool
 STOCK=$VIGIL_SOURCE_DIR/packaging/audit-with-stock-tools.sh
-[ -x "$KEYS" ] && [ -x "$FEED" ] && [ -x "$RTOOL" ] || fail "vigil-keys or the test tools are not built"
+[ -x "$KEYS" ] && [ -x "$FEED" ] && [ -x "$RTOOL" ] && [ -x "$RECT" ] || fail "vigil-keys or the test tools are not built"
 ORGPW='organisation key: a long passphrase'
 export GIT_CONFIG_NOSYSTEM=1
 
@@ -63,10 +64,16 @@ REF2=refs/heads/members/$A2
 GOOD1=$(hr_save "$REMOTE" "$REF1")
 GOOD2=$(hr_save "$REMOTE" "$REF2")
 GOODR=$(hr_save "$REMOTE" refs/heads/roster)
+# The coordinator's sync wrote its receipt, naming m1's 3 entries and m2's 2.
+CR=refs/heads/receipts/$(author_of "$C")
+GOODC=$(hr_save "$REMOTE" "$CR")
+git --git-dir="$REMOTE" show "$CR:receipt.json" | jq -e '[.members[].seq] == [3, 2] or [.members[].seq] == [2, 3]' \
+	>/dev/null || fail "the coordinator's receipt: $(git --git-dir="$REMOTE" show "$CR:receipt.json")"
 restore() {
 	hr_set "$REMOTE" "$REF1" "$GOOD1"
 	hr_set "$REMOTE" "$REF2" "$GOOD2"
 	hr_set "$REMOTE" refs/heads/roster "$GOODR"
+	hr_set "$REMOTE" "$CR" "$GOODC"
 }
 
 # audit NAME RC [STATE-SUFFIX]: both tools on the remote (each with its own copy of the state
@@ -141,17 +148,21 @@ only none
 hr_rollback "$REMOTE" "$REF1" 1
 hr_rewrite "$REMOTE" "$REF2"
 audit rollback 1 .a
-has "fail rollback m1 - refs/heads/members/$A1" "fail rollback m2 - refs/heads/members/$A2"
-only rollback
+# m1's branch lost its third entry, which the coordinator's receipt names.
+has "fail rollback m1 - refs/heads/members/$A1" "fail rollback m2 - refs/heads/members/$A2" \
+	"fail receipt-entry m1 3 $CR"
+only rollback receipt-entry
 audit rollback-again 1 .a # the state kept the verified heads: reported until the host mends it
 has "fail rollback m1 - refs/heads/members/$A1" "fail rollback m2 - refs/heads/members/$A2"
-audit rollback-nostate 0
-has "info no-state - - -"
+# Without a state, the receipt still shows that the host withholds a receipted entry.
+audit rollback-nostate 1
+has "info no-state - - -" "fail receipt-entry m1 3 $CR"
+only receipt-entry
 restore
 git --git-dir="$REMOTE" update-ref -d "$REF2"
 audit branch-gone 1 .a
-has "fail rollback m2 - refs/heads/members/$A2"
-only rollback
+has "fail rollback m2 - refs/heads/members/$A2" "fail receipt-entry m2 2 $CR"
+only rollback receipt-entry
 restore
 audit restored 0 .a
 
@@ -168,7 +179,7 @@ has "fail layout m1 - entries/.*\.age\.minisig" "fail layout m1 - README" \
 	"fail foreign - - refs/heads/members/not-an-author"
 # The removed entry (the first by id: any sequence number) and the changed one leave holes
 # in the valid feeds: gaps, unless it was the last.
-only layout gap signature foreign
+only layout gap signature foreign receipt-entry
 git --git-dir="$REMOTE" update-ref -d refs/heads/members/not-an-author
 restore
 
@@ -212,7 +223,9 @@ restore
 hr_roster_drop "$REMOTE" 2
 audit roster-removed 1
 has "fail roster - - versions"
-only roster not-member # versions 2 and 3 enrolled them: unverifiable now
+# Versions 2 and 3 enrolled them: unverifiable now, and so is the receipt naming version 3.
+has "fail receipt-signer office 1 $CR"
+only roster not-member receipt-signer
 restore
 mkdir "$T/r"
 v=$("$RTOOL" sign-next --org-key "$T/org.key" --roster "$C/data/roster" --out "$T/r" --expires 2001-01-01 <<<"$ORGPW") ||
@@ -230,15 +243,50 @@ has "fail roster - $v versions/$v/roster.json"
 only roster
 restore
 
+# ---- forged receipts: signed by a monitor; a coordinator's naming an entry nobody wrote ----
+# forge WHO N [ARGS...]: a receipt signed by WHO's key, committed on WHO's receipts branch.
+forge() {
+	local who=$1 n=$2 dir=$T/rc-$1-$2 id tree parent commit
+	shift 2
+	id=$(author_of "${H[$who]}")
+	mkdir -p "$dir"
+	"$RECT" sign --home "${H[$who]}" --dir "$dir" --n "$n" --roster 3 "$@" <<<"${PW[$who]}" >/dev/null ||
+		fail "forging a receipt of $who"
+	tree=$(printf '100644 blob %s\treceipt.json\n100644 blob %s\treceipt.json.minisig\n' \
+		"$(hr_git "$REMOTE" hash-object -w "$dir/receipt.json")" \
+		"$(hr_git "$REMOTE" hash-object -w "$dir/receipt.json.minisig")" | hr_git "$REMOTE" mktree)
+	parent=$(hr_git "$REMOTE" rev-parse -q --verify "refs/heads/receipts/$id" || true)
+	commit=$(GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t \
+		hr_git "$REMOTE" commit-tree "$tree" ${parent:+-p "$parent"} </dev/null)
+	hr_git "$REMOTE" update-ref "refs/heads/receipts/$id" "$commit"
+}
+forge m1 1 --member "$A1:3:$E13"
+NOBODY=$(printf 'nobody wrote this' | b2sum -l 256 | cut -d' ' -f1)
+mapfile -t marks < <(printf '%s\n' "$A1:3:$E13" "$A2:2:$NOBODY" | sort) # ascending by id
+forge office 2 --prev "$NOBODY" --member "${marks[0]}" --member "${marks[1]}"
+audit forged 1
+has "fail receipt-signer m1 1 refs/heads/receipts/$A1" "fail receipt-entry m2 2 $CR" \
+	"fail receipt-chain office 2 $CR"
+only receipt-signer receipt-entry receipt-chain
+hr_git "$REMOTE" update-ref -d "refs/heads/receipts/$A1"
+restore
+audit receipts-restored 0
+
 # ---- revocation: quarantine and late_accept are notices, a fork below the cutoff fails ----
 kk "$C" --passphrase-fd 3 revoke m2 --after-seq 1 3<<<"$ORGPW" >/dev/null || fail "revoke m2"
 kk "$C" publish >/dev/null || fail "publish the revocation"
+# The coordinator's receipt (roster version 3) covered m2's sequence 2: a cutoff of 1 is below.
+audit receipted-cutoff 1
+has "fail receipt-cutoff m2 2 $CR"
+only receipt-cutoff
+hr_git "$REMOTE" update-ref -d "$CR"
 audit revoked 0 .a
 has "info quarantined m2 2 entries/${E22:0:2}/${E22:2:2}/$E22.age"
 grep -q "^member m2 (revoked): 2 entries, 2 valid, head 2, 1 quarantined" "$T/revoked.vigil" ||
 	fail "summary of a revoked member: $(cat "$T/revoked.vigil")"
 kk "$C" --passphrase-fd 3 late-accept "$E22" 3<<<"$ORGPW" >/dev/null || fail "late-accept"
 kk "$C" publish >/dev/null || fail "publish late_accept"
+hr_git "$REMOTE" update-ref -d "$CR" # publishing pushed the coordinator's receipt again
 audit late 0 .a
 has "info late-accepted m2 2 entries/${E22:0:2}/${E22:2:2}/$E22.age"
 E21=$(hr_entry_at "$REMOTE" "$REF2" 1)
@@ -253,4 +301,4 @@ hr_set "$REMOTE" "$REF2" "$GOOD2R"
 hr_set "$REMOTE" refs/heads/roster "$GOODR"
 audit revocation-rolled-back 1 .a
 has "fail rollback - - refs/heads/roster" "fail rollback - 5 roster.json"
-echo "ok: clean, bad input, rollbacks with and without state, hostile host, duplicate, fork, gap, other author, same .age, roster removed/expired/swapped, quarantine, late_accept"
+echo "ok: clean, bad input, rollbacks with and without state, hostile host, duplicate, fork, gap, other author, same .age, roster removed/expired/swapped, quarantine, late_accept, receipts (clean, monitor-signed, broken chain, unheld entry, cutoff below)"
