@@ -103,4 +103,42 @@ for call in renameat,renameat2,rename fsync unlinkat,unlink write; do
 done
 # Control: the injected faults did stop panics half-way (else this proved nothing).
 [ "$interrupted" -ge 4 ] || fail "only $interrupted of $tries injected faults left a key behind"
+# Undelivered entries: a normal panic first pushes them to a remote that answers; --force
+# does not wait; a remote that is gone gives a warning and the panic goes on.
+EV='{"event":{"type":"detention","date":"2017-03","status":"detained"}}'
+pending_home() { # pending_home VAR NAME REMOTE: a home with a synced case and 2 more entries
+	local ph
+	new_home ph "$2"
+	make_home "$ph"
+	git init -q --bare "$3"
+	setsid -w "$VIGIL" --home "$ph" --passphrase-fd 3 remote set "$3" </dev/null >"$T/rs" 2>&1 3<<<"$PW" || fail "remote set: $(cat "$T/rs")"
+	cid=$(setsid -w "$VIGIL" --home "$ph" case new --json <<<'{"person":{"name":"Pushed First","country":"Kazakhstan"}}' | jq -r .case)
+	vg "$ph" sync >/dev/null || fail "first sync"
+	for i in 1 2; do
+		setsid -w "$VIGIL" --home "$ph" case event "$cid" <<<"$EV" >/dev/null || fail "event"
+	done
+	vg "$ph" status --json | jq -e '.pending == 2' >/dev/null || fail "setup: not 2 pending"
+	printf -v "$1" '%s' "$ph"
+}
+remote_count() { git --git-dir="$1" ls-tree -r --name-only "$(git --git-dir="$1" for-each-ref --format='%(refname)' refs/heads/members | head -1)" | grep -c '\.age$'; }
+require_tool git
+pending_home P1 push1 "$T/r1.git"
+before=$(remote_count "$T/r1.git")
+vg "$P1" panic >"$T/out" 2>"$T/err" || fail "panic with pending entries: $(cat "$T/err")"
+grep -q 'pushing 2 undelivered entries first' "$T/err" || fail "panic did not try to push: $(cat "$T/err")"
+grep -q '^vigil: pushed' "$T/err" || fail "panic did not say it pushed: $(cat "$T/err")"
+[ "$(remote_count "$T/r1.git")" = $((before + 2)) ] || fail "the 2 pending entries are not on the remote"
+no_keys_left "$P1"
+pending_home P2 push2 "$T/r2.git"
+before=$(remote_count "$T/r2.git")
+vg "$P2" panic --force >"$T/out" 2>"$T/err" || fail "panic --force: $(cat "$T/err")"
+! grep -q 'pushing' "$T/err" || fail "panic --force waited for the remote"
+[ "$(remote_count "$T/r2.git")" = "$before" ] || fail "panic --force pushed"
+no_keys_left "$P2"
+pending_home P3 push3 "$T/r3.git"
+mv "$T/r3.git" "$T/r3-gone.git"
+vg "$P3" panic >"$T/out" 2>"$T/err" || fail "panic with the remote gone: $(cat "$T/err")"
+grep -q 'undelivered entries are lost' "$T/err" || fail "no warning with the remote gone: $(cat "$T/err")"
+no_keys_left "$P3"
+
 echo "ok: panic complete, allow-list kept, control unlocks; $interrupted of $tries injected faults interrupted a panic, each completed by a rerun"
