@@ -139,24 +139,26 @@ int vg_client_passphrase(struct vg_buf *out, const struct vg_client *c, const ch
 
 /* ---- starting and reaching the daemon ---- */
 
-/* vigild beside this executable, else from PATH. */
-static void find_vigild(char *out, size_t outsz)
+bool vg_client_sibling(char *out, size_t outsz, const char *name)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash != NULL) {
-			*slash = '\0';
-			if (snprintf(out, outsz, "%s/vigild", exe) < (int)outsz &&
-			    access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, outsz, "vigild");
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return false;
+	*slash = '\0';
+	return snprintf(out, outsz, "%s/%s", exe, name) < (int)outsz && access(out, X_OK) == 0;
+}
+
+/* vigild beside this executable, else from PATH. */
+static void find_vigild(char *out, size_t outsz)
+{
+	if (!vg_client_sibling(out, outsz, "vigild"))
+		snprintf(out, outsz, "vigild");
 }
 
 /* The last non-empty line of text, without a "vigild: " prefix, into out. */

@@ -96,6 +96,10 @@ int vg_client_print_identity(const struct vg_client *c, const char *identity,
 /* Print s made safe for a terminal, then a newline, on stdout. */
 void vg_client_print_line(const char *s);
 
+/* A program called name beside this executable (a build tree, or one installed prefix):
+ * its path into out and true when it is there and executable. */
+bool vg_client_sibling(char *out, size_t outsz, const char *name);
+
 /* Subcommands, one file each. */
 extern const struct vg_command vg_cmd_init, vg_cmd_id, vg_cmd_unlock, vg_cmd_lock, vg_cmd_status,
     vg_cmd_passwd, vg_cmd_shutdown, vg_cmd_remote, vg_cmd_sync, vg_cmd_join, vg_cmd_alarm,

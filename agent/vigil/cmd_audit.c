@@ -22,21 +22,8 @@
 /* vigil-audit beside this executable, else in the libexec directory. */
 static void find_helper(char *out, size_t outsz)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash != NULL) {
-			*slash = '\0';
-			if (snprintf(out, outsz, "%s/vigil-audit", exe) < (int)outsz &&
-			    access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, outsz, "%s/vigil-audit", VIGIL_LIBEXECDIR);
+	if (!vg_client_sibling(out, outsz, "vigil-audit"))
+		snprintf(out, outsz, "%s/vigil-audit", VIGIL_LIBEXECDIR);
 }
 
 static int run(struct vg_client *c, int argc, char **argv)
