@@ -216,6 +216,28 @@ static int insert_dirs(struct batch *b, git_tree *tree, const char *path, const 
 	return 0;
 }
 
+/*
+ * Write the batch's pack (on disk and fsync'd before the branch names its commit), then
+ * move ref to commit only from where it was (parent; NULL: ref must not exist yet): one
+ * writer per branch. VG_EEXISTS when another writer moved it; doing says what for.
+ */
+static int batch_commit(struct batch *b, const char *path, const char *ref, const git_oid *commit,
+			const git_oid *parent, const char *doing)
+{
+	git_reference *newref = NULL;
+	int rc;
+
+	if ((rc = batch_write(b, path)) < 0)
+		return rc;
+	rc = parent != NULL ? git_reference_create_matching(&newref, b->git, ref, commit, 1, parent,
+							    "vigil commit")
+			    : git_reference_create(&newref, b->git, ref, commit, 0, "vigil commit");
+	git_reference_free(newref);
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)
+		return vg_error_set(VG_EEXISTS, "branch moved while %s", doing);
+	return rc < 0 ? git_fail(VG_EIO, "cannot update the branch") : 0;
+}
+
 int vg_repo_append(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const char *ref,
 		   const struct vg_entry *const *entries, size_t n)
 {
@@ -224,7 +246,6 @@ int vg_repo_append(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const 
 	git_commit *parent = NULL;
 	git_tree *base = NULL, *tree = NULL;
 	git_signature *sig = NULL;
-	git_reference *newref = NULL;
 	git_tree_update *up = NULL;
 	char(*paths)[96] = NULL;
 	int has_parent, rc = 0;
@@ -319,23 +340,11 @@ int vg_repo_append(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const 
 			rc = git_fail(VG_EIO, "cannot add to the pack");
 			goto done;
 		}
-	/* The pack is on disk (and fsync'd) before the branch names its commit. */
-	if ((rc = batch_write(&b, r->path)) < 0)
+	if ((rc = batch_commit(&b, r->path, ref, &commit_oid, has_parent ? &parent_oid : NULL,
+			       "appending")) < 0)
 		goto done;
-	/* Move the branch only from where it was: one writer per branch. */
-	rc = has_parent ? git_reference_create_matching(&newref, b.git, ref, &commit_oid, 1,
-							&parent_oid, "vigil append")
-			: git_reference_create(&newref, b.git, ref, &commit_oid, 0, "vigil append");
-	if (rc < 0) {
-		rc = rc == GIT_EMODIFIED || rc == GIT_EEXISTS
-			 ? vg_error_set(VG_EEXISTS, "branch moved while appending")
-			 : git_fail(VG_EIO, "cannot update the branch");
-		goto done;
-	}
-	rc = 0;
 	memcpy(oid_out, commit_oid.id, VG_REPO_OID_BYTES);
 done:
-	git_reference_free(newref);
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_tree_free(base);
@@ -798,7 +807,6 @@ int vg_repo__commit_files(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES],
 	git_tree *tree = NULL;
 	git_treebuilder *tb = NULL;
 	git_signature *sig = NULL;
-	git_reference *newref = NULL;
 	int has_parent, rc;
 
 	if ((rc = batch_open(&b, r->path)) < 0)
@@ -837,21 +845,11 @@ int vg_repo__commit_files(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES],
 		rc = git_fail(VG_EIO, "cannot write the commit");
 		goto done;
 	}
-	if ((rc = batch_write(&b, r->path)) < 0)
+	if ((rc = batch_commit(&b, r->path, ref, &commit_oid, has_parent ? &parent_oid : NULL,
+			       "committing")) < 0)
 		goto done;
-	rc = has_parent ? git_reference_create_matching(&newref, b.git, ref, &commit_oid, 1,
-							&parent_oid, "vigil commit")
-			: git_reference_create(&newref, b.git, ref, &commit_oid, 0, "vigil commit");
-	if (rc < 0) {
-		rc = rc == GIT_EMODIFIED || rc == GIT_EEXISTS
-			 ? vg_error_set(VG_EEXISTS, "branch moved while committing")
-			 : git_fail(VG_EIO, "cannot update the branch");
-		goto done;
-	}
-	rc = 0;
 	memcpy(oid_out, commit_oid.id, VG_REPO_OID_BYTES);
 done:
-	git_reference_free(newref);
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_treebuilder_free(tb);
