@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "vigil/buf.h"
 #include "vigil/cases.h"
 #include "vigil/csv.h"
 #include "vigil/error.h"
@@ -85,14 +86,9 @@ static int add_rec(struct rec **out, struct vg_agent_cases *ix, const uint8_t id
 
 	if ((*out = find_rec(ix, id)) != NULL)
 		return 0;
-	if (ix->n == ix->cap) {
-		size_t cap = ix->cap == 0 ? 64 : 2 * ix->cap;
-		struct rec **recs = realloc(ix->recs, cap * sizeof(*recs));
-		if (recs == NULL)
-			return vg_error_set(VG_ENOMEM, "cannot grow the case index");
-		ix->recs = recs;
-		ix->cap = cap;
-	}
+	if ((rc = vg_array_reserve(&ix->recs, &ix->cap, ix->n, sizeof(*ix->recs), 64,
+				   "case index")) < 0)
+		return rc;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return vg_error_set(VG_ENOMEM, "cannot grow the case index");
 	if ((rc = vg_idmap_add(&ix->ids, id, NULL)) < 0) {
@@ -108,14 +104,10 @@ static int add_rec(struct rec **out, struct vg_agent_cases *ix, const uint8_t id
 /* Move *item into r (item is zeroed: r owns what it held). */
 static int rec_add(struct rec *r, struct vg_case_item *item)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap == 0 ? 4 : 2 * r->cap;
-		struct vg_case_item *items = realloc(r->items, cap * sizeof(*items));
-		if (items == NULL)
-			return vg_error_set(VG_ENOMEM, "cannot grow the case index");
-		r->items = items;
-		r->cap = cap;
-	}
+	int rc = vg_array_reserve(&r->items, &r->cap, r->n, sizeof(*r->items), 4, "case index");
+
+	if (rc < 0)
+		return rc;
 	r->items[r->n++] = *item;
 	memset(item, 0, sizeof(*item));
 	vg_case_state_free(r->st);
