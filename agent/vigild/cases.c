@@ -592,45 +592,33 @@ done:
 
 /* ---- finding a case and its entries ---- */
 
-static bool is_hex(const char *s)
+static const uint8_t *rec_id(void *ctx, size_t i)
 {
-	for (; *s != '\0'; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
+	return ((struct vg_agent_cases *)ctx)->recs[i]->id;
 }
 
 /* A case by its id or a unique prefix of at least PREFIX_MIN hex digits. */
 static int find_case(struct rec **out, struct vg_agent_cases *ix, const char *s, const char **code)
 {
 	uint8_t id[VG_CASE_ID_BYTES];
-	size_t n = strlen(s), hits = 0;
+	size_t at;
+	int rc;
 
 	*out = NULL;
-	if (n < PREFIX_MIN || n > VG_CASE_ID_HEX || !is_hex(s)) {
+	if (strlen(s) == VG_CASE_ID_HEX && vg_hex_decode(id, sizeof(id), s, VG_CASE_ID_HEX) == 0)
+		rc = (*out = find_rec(ix, id)) != NULL ? 0 : VG_ENOTFOUND;
+	else if ((rc = vg_hex_find(&at, s, PREFIX_MIN, ix->n, VG_CASE_ID_BYTES, rec_id, NULL,
+				   ix)) == 0)
+		*out = ix->recs[at];
+	if (rc == VG_EFORMAT) {
 		*code = "usage";
 		return vg_error_set(VG_EINVAL,
 				    "'%s' is not a case id (32 hex digits, or at least %d of them)",
 				    s, PREFIX_MIN);
 	}
-	if (n == VG_CASE_ID_HEX && vg_hex_decode(id, sizeof(id), s, n) == 0) {
-		*out = find_rec(ix, id);
-	} else {
-		for (size_t i = 0; i < ix->n; i++) {
-			char h[VG_CASE_ID_HEX + 1];
-			vg_hex_encode(h, ix->recs[i]->id, VG_CASE_ID_BYTES);
-			if (strncmp(h, s, n) == 0) {
-				*out = ix->recs[i];
-				hits++;
-			}
-		}
-		if (hits > 1) {
-			*out = NULL;
-			return vg_error_set(VG_EINVAL,
-					    "case id '%s' is ambiguous: give more digits", s);
-		}
-	}
-	if (*out == NULL)
+	if (rc == VG_EINVAL)
+		return vg_error_set(VG_EINVAL, "case id '%s' is ambiguous: give more digits", s);
+	if (rc < 0)
 		return vg_error_set(VG_ENOTFOUND, "no case '%s' on this device", s);
 	return 0;
 }
@@ -648,6 +636,11 @@ static enum vg_entry_type kind(const struct vg_case_item *it)
  * or person corrections, an event correction events or event corrections, a redaction any
  * entry of the case.
  */
+static const uint8_t *item_id(void *ctx, size_t i)
+{
+	return ((const struct rec *)ctx)->items[i].id;
+}
+
 static int resolve_supersedes(json_t *body, enum vg_entry_type type, const struct rec *r,
 			      const char *case_hex)
 {
@@ -661,26 +654,22 @@ static int resolve_supersedes(json_t *body, enum vg_entry_type type, const struc
 	json_array_foreach(sup, i, v)
 	{
 		const char *s = json_string_value(v);
-		size_t n = s != NULL ? strlen(s) : 0, hit = SIZE_MAX, hits = 0;
 		char h[2 * VG_ID_BYTES + 1];
+		size_t hit;
+		int rc = s != NULL ? vg_hex_find(&hit, s, PREFIX_MIN, r->n, VG_ID_BYTES, item_id,
+						 NULL, (void *)r)
+				   : VG_EFORMAT;
 
-		if (s == NULL || n < PREFIX_MIN || n > 2 * VG_ID_BYTES || !is_hex(s))
+		if (rc == VG_EFORMAT)
 			return vg_error_set(
 			    VG_EFORMAT,
 			    "body.supersedes must list entry ids (64 hex digits, or "
 			    "at least %d of them)",
 			    PREFIX_MIN);
-		for (size_t j = 0; j < r->n; j++) {
-			vg_hex_encode(h, r->items[j].id, VG_ID_BYTES);
-			if (strncmp(h, s, n) == 0) {
-				hit = j;
-				hits++;
-			}
-		}
-		if (hits > 1)
+		if (rc == VG_EINVAL)
 			return vg_error_set(VG_EFORMAT,
 					    "entry id '%s' is ambiguous: give more digits", s);
-		if (hits == 0)
+		if (rc < 0)
 			return vg_error_set(VG_ENOTFOUND, "no entry '%s' in case %s", s, case_hex);
 		if (type == VG_ENTRY_CORRECT && kind(&r->items[hit]) != want)
 			return vg_error_set(

@@ -883,45 +883,35 @@ done:
 	return rc;
 }
 
-static bool is_hex(const char *s)
+static const uint8_t *crec_id(void *ctx, size_t i)
 {
-	for (; *s != '\0'; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
+	return ((struct vg_agent_coord *)ctx)->recs[i]->id;
+}
+
+static bool crec_live(void *ctx, size_t i)
+{
+	return live(((struct vg_agent_coord *)ctx)->recs[i]);
 }
 
 /* A case this coordinator reads, by id or a unique prefix of at least PREFIX_MIN digits. */
 static int find_case(size_t *out, struct vg_agent_coord *x, const char *s, const char **code)
 {
 	uint8_t id[VG_CASE_ID_BYTES];
-	size_t n = strlen(s), hits = 0;
+	int rc = 0;
 
 	*out = SIZE_MAX;
-	if (n < PREFIX_MIN || n > VG_CASE_ID_HEX || !is_hex(s)) {
+	if (strlen(s) == VG_CASE_ID_HEX && vg_hex_decode(id, sizeof(id), s, VG_CASE_ID_HEX) == 0)
+		*out = rec_index(x, id);
+	else
+		rc = vg_hex_find(out, s, PREFIX_MIN, x->n, VG_CASE_ID_BYTES, crec_id, crec_live, x);
+	if (rc == VG_EFORMAT || rc == VG_EINVAL)
 		*code = "usage";
+	if (rc == VG_EFORMAT)
 		return vg_error_set(VG_EINVAL,
 				    "'%s' is not a case id (32 hex digits, or at least %d of them)",
 				    s, PREFIX_MIN);
-	}
-	if (n == VG_CASE_ID_HEX && vg_hex_decode(id, sizeof(id), s, n) == 0) {
-		*out = rec_index(x, id);
-	} else {
-		for (size_t i = 0; i < x->n; i++) {
-			char h[VG_CASE_ID_HEX + 1];
-			vg_hex_encode(h, x->recs[i]->id, VG_CASE_ID_BYTES);
-			if (strncmp(h, s, n) == 0 && live(x->recs[i])) {
-				*out = i;
-				hits++;
-			}
-		}
-		if (hits > 1) {
-			*out = SIZE_MAX;
-			*code = "usage";
-			return vg_error_set(VG_EINVAL,
-					    "case id '%s' is ambiguous: give more digits", s);
-		}
-	}
+	if (rc == VG_EINVAL)
+		return vg_error_set(VG_EINVAL, "case id '%s' is ambiguous: give more digits", s);
 	if (*out == SIZE_MAX || !x->recs[*out]->st->opened)
 		return vg_error_set(VG_ENOTFOUND,
 				    "no case '%s' among the cases this coordinator "
