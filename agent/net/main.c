@@ -142,16 +142,18 @@ static int sign_cb(LIBSSH2_SESSION *session, unsigned char **sig, size_t *sig_le
 	unsigned char *out;
 
 	(void)session;
-	/* libssh2 frees it with free(): "string 'ssh-ed25519', string signature". */
-	if ((out = malloc(4 + 11 + 4 + 64)) == NULL)
+	/*
+	 * The raw 64-byte signature: libssh2 wraps it itself ("string 'ssh-ed25519', string
+	 * signature", userauth.c) and frees it with free().
+	 */
+	if ((out = malloc(64)) == NULL)
 		return -1;
-	memcpy(out, "\0\0\0\x0bssh-ed25519\0\0\0\x40", 19);
-	if (crypto_sign_ed25519_detached(out + 19, NULL, data, data_len, h->sk) != 0) {
+	if (crypto_sign_ed25519_detached(out, NULL, data, data_len, h->sk) != 0) {
 		free(out);
 		return -1;
 	}
 	*sig = out;
-	*sig_len = 83;
+	*sig_len = 64;
 	return 0;
 }
 
