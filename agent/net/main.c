@@ -612,8 +612,12 @@ int main(int argc, char **argv)
 			ready = true;
 			ll = landlock(h.repo_path);
 			say("protections: not dumpable, no new privileges, no core, no inherited "
-			    "descriptors, empty environment; %s",
+			    "descriptors, HOME alone in the environment; %s",
 			    ll);
+			/* The daemon's log (its stderr): what applied, never what was given. */
+			fprintf(stderr,
+				"vigil-net[%d]: not dumpable, no new privileges, no core; %s\n",
+				(int)getpid(), ll);
 			continue;
 		}
 		if (!ready) {
