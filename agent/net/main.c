@@ -59,7 +59,7 @@ struct helper {
 	int attempts;
 	char stop[512]; /* why a callback stopped libgit2 */
 	int stop_code;
-	bool rejected;
+	bool rejected, moved;
 	char reject[256];
 };
 
@@ -280,10 +280,21 @@ static int push_ref_cb(const char *refname, const char *status, void *payload)
 {
 	struct helper *h = payload;
 
+	/*
+	 * Only what says the remote's branch is not where this device saw it (another writer)
+	 * is a rejection the engine resolves (or raises an alarm for); a server that declines
+	 * for its own reasons (a hook, a protected branch, a full disk) fails the push: the
+	 * entries stay pending and the next sync tries again.
+	 */
 	if (status != NULL) {
 		h->rejected = true;
-		snprintf(h->reject, sizeof(h->reject), "%s: the remote refused it (%s)", refname,
-			 status);
+		h->moved = strstr(status, "non-fast-forward") != NULL ||
+			   strstr(status, "fetch first") != NULL ||
+			   strstr(status, "stale") != NULL ||
+			   strstr(status, "failed to lock") != NULL ||
+			   strstr(status, "failed to update ref") != NULL;
+		snprintf(h->reject, sizeof(h->reject), "%s: the remote rejected it (%.150s)",
+			 refname, status);
 	}
 	return 0;
 }
@@ -426,9 +437,11 @@ static void op_push(struct helper *h, struct vg_net_field *f, size_t n)
 		send_or_die('R', &r, 1);
 	} else if (rc < 0) {
 		fail_git(h, VG_EIO, "cannot push");
-	} else if (h->rejected) {
+	} else if (h->rejected && h->moved) {
 		struct vg_net_field r = sfield(h->reject);
 		send_or_die('R', &r, 1);
+	} else if (h->rejected) {
+		fail(VG_EIO, "push declined by the server: %s", h->reject);
 	} else {
 		send_or_die('O', NULL, 0);
 	}
