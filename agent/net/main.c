@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/landlock.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -593,6 +594,11 @@ int main(int argc, char **argv)
 	/* Before anything else: nothing of this process can be dumped or traced. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* Killed with its spawner (a panic's bounded sync child killed at its bound): a helper
+	 * stuck on a stalled server never outlives the one that would kill it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		return 1;
 	setrlimit(RLIMIT_CORE, &no);
 	if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
 		for (int fd = 3; fd < 1024; fd++)
