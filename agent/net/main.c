@@ -461,7 +461,8 @@ static const char *landlock(const char *repo)
 #ifdef LANDLOCK_CREATE_RULESET_VERSION
 	struct landlock_ruleset_attr attr = {0};
 	struct landlock_path_beneath_attr pb = {0};
-	const char *ro[] = {"/usr",	    "/lib",	 "/lib64",     "/etc",
+	/* /run: /etc/resolv.conf is often a link into it (systemd-resolved, NetworkManager). */
+	const char *ro[] = {"/usr",	    "/lib",	 "/lib64",     "/etc", "/run",
 			    "/dev/urandom", "/dev/null", "/proc/self", NULL};
 	__u64 read_access =
 	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_EXECUTE;
