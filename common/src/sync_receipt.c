@@ -21,7 +21,9 @@
 #include "vigil/deliver.h"
 #include "vigil/entry.h"
 #include "vigil/error.h"
+#include "vigil/identity.h"
 #include "vigil/receipt.h"
+#include "vigil/vault.h"
 
 #define KEY_PUSHED "pushed_seq"
 
@@ -632,6 +634,32 @@ static int forget_pushes(struct vg_sync__receipts *x, uint64_t upto)
 	return rc;
 }
 
+/*
+ * FORMAT.md 17.9: the device's age identity was this device's recipient in a version with
+ * read-back on, so entries it wrote then open with it (whatever their file keys): true
+ * when some held version has readback true and names this device an unrevoked monitor
+ * whose age recipient is the vault's. After a rotation the vault's recipient is one no
+ * version names, so this is false again and stays so.
+ */
+static bool identity_exposed(const struct vg_sync__receipts *x)
+{
+	const struct vg_roster *cur = vg_roster_set_current(x->set);
+	struct vg_identity id;
+
+	vg_vault_identity(&id, x->o->vault);
+	for (uint64_t n = 1; cur != NULL && n <= cur->version; n++) {
+		const struct vg_roster *r = vg_roster_set_get(x->set, n);
+		const struct vg_roster_member *m;
+
+		if (r == NULL || !r->policy.readback || (m = vg_roster_find(r, x->o->self)) == NULL)
+			continue;
+		if (!m->revoked && m->role == VG_ROLE_MONITOR && m->has_age &&
+		    memcmp(m->age.pk, id.age.pk, sizeof(id.age.pk)) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int monitor_step(struct vg_sync__receipts *x)
 {
 	const struct vg_roster *cur = vg_roster_set_current(x->set);
@@ -660,6 +688,14 @@ static int monitor_step(struct vg_sync__receipts *x)
 	x->rep->received += gone;
 	if (gone > 0)
 		say(x, "%zu delivered entries are no longer readable on this device", gone);
+	if (identity_exposed(x)) {
+		if ((rc = vg_deliver_rotate_identity(x->o->store, x->o->vault, x->o->vault_path)) <
+		    0)
+			goto done;
+		x->rep->identity_rotated = true;
+		say(x, "read-back is off: this device's age identity was replaced, so what it "
+		       "wrote under read-back no longer opens here");
+	}
 done:
 	free(destroy.v);
 	return rc;
