@@ -422,6 +422,26 @@ int vg_store_feed_head(struct vg_store *s, uint64_t *seq_out, uint8_t id_out[VG_
 	return rc;
 }
 
+int vg_store_receipt_mark(struct vg_store *s, uint64_t *seq_out, const uint8_t author[VG_ID_BYTES])
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*seq_out = 0;
+	if ((rc = stmt(s, &st, "SELECT seq FROM receipt_marks WHERE author = ?")) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq_out = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read a receipt mark");
+	}
+	stmt_done(st);
+	return rc;
+}
+
 int vg_store_count(struct vg_store *s, uint64_t *out, const uint8_t *author,
 		   enum vg_entry_state state)
 {

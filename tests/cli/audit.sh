@@ -273,7 +273,13 @@ restore
 audit receipts-restored 0
 
 # ---- revocation: quarantine and late_accept are notices, a fork below the cutoff fails ----
-kk "$C" --passphrase-fd 3 revoke m2 --after-seq 1 3<<<"$ORGPW" >/dev/null || fail "revoke m2"
+# The coordinator's receipt covers m2's sequence 2: a cutoff at 1 is refused, naming it,
+# and nothing is signed; --below-receipt (a device seized before what was delivered) does it.
+v0=$(kk "$C" roster --json | jq .version)
+expect_refusal 1 "below sequence 2 of 'm2', which this coordinator's receipts cover \(refs/heads/receipts/$(author_of "$C")" \
+	kk "$C" --passphrase-fd 3 revoke m2 --after-seq 1 3<<<"$ORGPW"
+[ "$(kk "$C" roster --json | jq .version)" = "$v0" ] || fail "a refused revocation signed a version"
+kk "$C" --passphrase-fd 3 revoke m2 --after-seq 1 --below-receipt 3<<<"$ORGPW" >/dev/null || fail "revoke m2"
 kk "$C" publish >/dev/null || fail "publish the revocation"
 # The coordinator's receipt (roster version 3) covered m2's sequence 2: a cutoff of 1 is below.
 audit receipted-cutoff 1

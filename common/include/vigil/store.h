@@ -59,6 +59,13 @@ int vg_store_get_entry(struct vg_store *s, struct vg_entry *e, enum vg_entry_sta
 int vg_store_feed_head(struct vg_store *s, uint64_t *seq_out, uint8_t id_out[VG_ID_BYTES],
 		       const uint8_t author[VG_ID_BYTES]) __attribute__((warn_unused_result));
 
+/*
+ * A coordinator's receipt mark of author (receipt_marks, FORMAT.md 9 and 17.4): the
+ * sequence its receipts cover, its newest one or the next its sync writes; 0 when none.
+ */
+int vg_store_receipt_mark(struct vg_store *s, uint64_t *seq_out, const uint8_t author[VG_ID_BYTES])
+    __attribute__((warn_unused_result));
+
 /* Number of entries of author in a state; author NULL counts all authors. */
 int vg_store_count(struct vg_store *s, uint64_t *out, const uint8_t *author,
 		   enum vg_entry_state state) __attribute__((warn_unused_result));
