@@ -245,17 +245,21 @@ restore
 
 # ---- forged receipts: signed by a monitor; a coordinator's naming an entry nobody wrote ----
 # forge WHO N [ARGS...]: a receipt signed by WHO's key, committed on WHO's receipts branch.
+# ROOT=1 forge ...: the commit starts a new history (no parent); ON=OWNER commits it on
+# OWNER's receipts branch instead of WHO's.
 forge() {
 	local who=$1 n=$2 dir=$T/rc-$1-$2 id tree parent commit
 	shift 2
-	id=$(author_of "${H[$who]}")
+	id=$(author_of "${H[${ON:-$who}]}")
+	rm -rf "$dir"
 	mkdir -p "$dir"
 	"$RECT" sign --home "${H[$who]}" --dir "$dir" --n "$n" --roster 3 "$@" <<<"${PW[$who]}" >/dev/null ||
 		fail "forging a receipt of $who"
 	tree=$(printf '100644 blob %s\treceipt.json\n100644 blob %s\treceipt.json.minisig\n' \
 		"$(hr_git "$REMOTE" hash-object -w "$dir/receipt.json")" \
 		"$(hr_git "$REMOTE" hash-object -w "$dir/receipt.json.minisig")" | hr_git "$REMOTE" mktree)
-	parent=$(hr_git "$REMOTE" rev-parse -q --verify "refs/heads/receipts/$id" || true)
+	parent=
+	[ -n "${ROOT:-}" ] || parent=$(hr_git "$REMOTE" rev-parse -q --verify "refs/heads/receipts/$id" || true)
 	commit=$(GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t \
 		hr_git "$REMOTE" commit-tree "$tree" ${parent:+-p "$parent"} </dev/null)
 	hr_git "$REMOTE" update-ref "refs/heads/receipts/$id" "$commit"
@@ -266,11 +270,57 @@ mapfile -t marks < <(printf '%s\n' "$A1:3:$E13" "$A2:2:$NOBODY" | sort) # ascend
 forge office 2 --prev "$NOBODY" --member "${marks[0]}" --member "${marks[1]}"
 audit forged 1
 has "fail receipt-signer m1 1 refs/heads/receipts/$A1" "fail receipt-entry m2 2 $CR" \
-	"fail receipt-chain office 2 $CR"
-only receipt-signer receipt-entry receipt-chain
+	"fail receipt-chain office 2 $CR" "fail receipt-monotone m2 2 $CR"
+only receipt-signer receipt-entry receipt-chain receipt-monotone
 hr_git "$REMOTE" update-ref -d "refs/heads/receipts/$A1"
 restore
 audit receipts-restored 0
+
+# ---- every receipt of the history, not only the newest ----
+H1=$(git --git-dir="$REMOTE" show "$CR:receipt.json" | b2sum -l 256 | cut -d' ' -f1)
+mapfile -t good < <(printf '%s\n' "$A1:3:$E13" "$A2:2:$E22" | sort)
+# A second receipt covering less than the first: m1 back to 2, m2 dropped.
+forge office 2 --prev "$H1" --member "$A1:2:$E12"
+audit shrunk 1
+has "fail receipt-monotone m1 3 $CR" "fail receipt-monotone m2 2 $CR"
+only receipt-monotone
+restore
+# An older receipt forged: a history whose first receipt names an entry nobody wrote
+# (signed with the coordinator's key), then one signed by a monitor, each under a
+# faithful newest receipt; the newest alone would audit clean.
+ROOT=1 forge office 1 --member "$A2:1:$NOBODY"
+HF=$(b2sum -l 256 "$T/rc-office-1/receipt.json" | cut -d' ' -f1)
+forge office 2 --prev "$HF" --member "${good[0]}" --member "${good[1]}"
+audit older-forged 1
+has "fail receipt-entry m2 1 $CR"
+only receipt-entry
+ROOT=1 ON=office forge m1 1 --member "$A1:3:$E13"
+HF=$(b2sum -l 256 "$T/rc-m1-1/receipt.json" | cut -d' ' -f1)
+forge office 2 --prev "$HF" --member "${good[0]}" --member "${good[1]}"
+audit older-monitor 1
+has "fail receipt office 1 $CR"
+only receipt
+restore
+# A receipts branch rolled back between two audits with a state: only the second sees it,
+# and every later one until the host serves the history again.
+forge office 2 --prev "$H1" --member "${good[0]}" --member "${good[1]}"
+TWO=$(hr_save "$REMOTE" "$CR")
+audit receipts-state 0 .r
+grep -q "^receipts $(author_of "$C") $TWO\$" "$T/state.vigil.r" || fail "no receipts head in the state: $(cat "$T/state.vigil.r")"
+cmp -s "$T/state.vigil.r" "$T/state.stock.r" || fail "the tools wrote different states:"$'\n'"$(diff "$T/state.vigil.r" "$T/state.stock.r")"
+restore # receipt 1 again: a rollback
+audit receipts-rolled-back 1 .r
+has "fail rollback office - $CR"
+only rollback
+# Deleted too: still reported (the state kept the verified head), until the host mends it.
+hr_git "$REMOTE" update-ref -d "$CR"
+audit receipts-gone 1 .r
+has "fail rollback office - $CR"
+only rollback
+hr_set "$REMOTE" "$CR" "$TWO"
+audit receipts-mended 0 .r
+only none
+restore
 
 # ---- revocation: quarantine and late_accept are notices, a fork below the cutoff fails ----
 # The coordinator's receipt covers m2's sequence 2: a cutoff at 1 is refused, naming it,
@@ -286,14 +336,14 @@ audit receipted-cutoff 1
 has "fail receipt-cutoff m2 2 $CR"
 only receipt-cutoff
 hr_git "$REMOTE" update-ref -d "$CR"
-audit revoked 0 .a
+audit revoked 0 .b
 has "info quarantined m2 2 entries/${E22:0:2}/${E22:2:2}/$E22.age"
 grep -q "^member m2 (revoked): 2 entries, 2 valid, head 2, 1 quarantined" "$T/revoked.vigil" ||
 	fail "summary of a revoked member: $(cat "$T/revoked.vigil")"
 kk "$C" --passphrase-fd 3 late-accept "$E22" 3<<<"$ORGPW" >/dev/null || fail "late-accept"
 kk "$C" publish >/dev/null || fail "publish late_accept"
 hr_git "$REMOTE" update-ref -d "$CR" # publishing pushed the coordinator's receipt again
-audit late 0 .a
+audit late 0 .b
 has "info late-accepted m2 2 entries/${E22:0:2}/${E22:2:2}/$E22.age"
 E21=$(hr_entry_at "$REMOTE" "$REF2" 1)
 below=$(seal m2 1 0000000000000000000000000000000000000000000000000000000000000000) || fail "seal below the cutoff"
@@ -305,6 +355,6 @@ has "fail duplicate m2 1 entries/${below:0:2}/${below:2:2}/$below.age" \
 hr_set "$REMOTE" "$REF2" "$GOOD2R"
 # The roster branch taken back past the revocation: the state remembers the newer version.
 hr_set "$REMOTE" refs/heads/roster "$GOODR"
-audit revocation-rolled-back 1 .a
+audit revocation-rolled-back 1 .b
 has "fail rollback - - refs/heads/roster" "fail rollback - 5 roster.json"
-echo "ok: clean, bad input, rollbacks with and without state, hostile host, duplicate, fork, gap, other author, same .age, roster removed/expired/swapped, quarantine, late_accept, receipts (clean, monitor-signed, broken chain, unheld entry, cutoff below)"
+echo "ok: clean, bad input, rollbacks with and without state, hostile host, duplicate, fork, gap, other author, same .age, roster removed/expired/swapped, quarantine, late_accept, receipts (clean, monitor-signed, broken chain, unheld entry, cutoff below, refused below a receipt; older receipts forged, a receipt covering less, a receipts branch rolled back and gone with state)"
