@@ -88,19 +88,22 @@ done:
 }
 
 /*
- * FORMAT.md 11.7: a cutoff never below what a receipt covered. This home's receipts say
- * what its store's receipt marks say (the marks move first, then the receipt is written
- * from them). Returns 1 (after printing why) when the cutoff is below them.
+ * FORMAT.md 11.7: a cutoff never below what a receipt covered. This home's store knows
+ * its own receipts (its receipt marks move first, then the receipt is written from them)
+ * and, from its syncs, what the other coordinators' verified receipts covered
+ * (receipts_seen). Returns 1 (after printing why) when the cutoff is below either.
  */
-static int below_receipt(const struct vg_keys *k, const struct vg_roster_member *m,
-			 uint64_t cut_seq)
+static int below_receipt(const struct vg_keys *k, const struct vg_roster_set *set,
+			 const struct vg_roster_member *m, uint64_t cut_seq)
 {
+	const struct vg_roster_member *cm;
 	struct vg_store *st = NULL;
 	struct vg_buf b = VG_BUF_INIT;
 	struct vg_identity id;
-	char path[PATH_MAX], self[VG_ID_HEX_LEN + 1] = "";
+	char path[PATH_MAX], hex[VG_ID_HEX_LEN + 1] = "", who[VG_PSEUDONYM_MAX + 24];
+	uint8_t other[VG_ID_BYTES];
 	struct stat sb;
-	uint64_t mark = 0;
+	uint64_t mark = 0, seen = 0, over;
 	int rc;
 
 	if ((rc = vg_keys_data_path(path, k, "store.db")) < 0)
@@ -108,27 +111,37 @@ static int below_receipt(const struct vg_keys *k, const struct vg_roster_member 
 	if (lstat(path, &sb) < 0)
 		return 0;
 	if ((rc = vg_store_open(&st, path)) < 0 ||
-	    (rc = vg_store_receipt_mark(st, &mark, m->id)) < 0)
+	    (rc = vg_store_receipt_mark(st, &mark, m->id)) < 0 ||
+	    (rc = vg_store_receipt_seen(st, &seen, other, m->id)) < 0)
 		goto done;
 	rc = 0;
-	if (mark <= cut_seq)
+	if (mark <= cut_seq && seen <= cut_seq)
 		goto done;
-	if (vg_keys_data_path(path, k, "identity.pub") == 0 &&
-	    vg_fs_read_file(&b, path, 4096) == 0 &&
-	    vg_identity_parse(&id, (const char *)b.ptr, b.len) == 0) {
-		uint8_t a[VG_ID_BYTES];
-		vg_id_of_key(a, &id.sign);
-		vg_hex_encode(self, a, VG_ID_BYTES);
+	if (mark >= seen) {
+		over = mark;
+		snprintf(who, sizeof(who), "this coordinator");
+		if (vg_keys_data_path(path, k, "identity.pub") == 0 &&
+		    vg_fs_read_file(&b, path, 4096) == 0 &&
+		    vg_identity_parse(&id, (const char *)b.ptr, b.len) == 0) {
+			uint8_t a[VG_ID_BYTES];
+			vg_id_of_key(a, &id.sign);
+			vg_hex_encode(hex, a, VG_ID_BYTES);
+		}
+		vg_buf_release(&b);
+	} else {
+		over = seen;
+		cm = vg_roster_find(vg_roster_set_current(set), other);
+		vg_hex_encode(hex, other, VG_ID_BYTES);
+		snprintf(who, sizeof(who), "coordinator '%s'", cm != NULL ? cm->pseudonym : "?");
 	}
-	vg_buf_release(&b);
-	vg_keys_fail(VG_EXIT_REFUSED,
-		     "the cutoff (sequence %llu) is below sequence %llu of '%s', which this "
-		     "coordinator's receipts cover (refs/heads/receipts/%s, its newest receipt or "
-		     "the next its sync writes): those entries were delivered and verified, and a "
-		     "cutoff below them would quarantine delivered evidence (auditors report it). "
-		     "Give --below-receipt to revoke there anyway",
-		     (unsigned long long)cut_seq, (unsigned long long)mark, m->pseudonym,
-		     self[0] != '\0' ? self : "<this coordinator's id>");
+	vg_keys_fail(
+	    VG_EXIT_REFUSED,
+	    "the cutoff (sequence %llu) is below sequence %llu of '%s', which a receipt of "
+	    "%s covers (refs/heads/receipts/%s): those entries were delivered and "
+	    "verified, and a cutoff below them would quarantine delivered evidence "
+	    "(auditors report it). Give --below-receipt to revoke there anyway",
+	    (unsigned long long)cut_seq, (unsigned long long)over, m->pseudonym, who,
+	    hex[0] != '\0' ? hex : "<its id>");
 	rc = 1;
 done:
 	vg_store_close(st);
@@ -176,7 +189,7 @@ static int run(struct vg_keys *k, int argc, char **argv)
 	}
 	if ((rc = cutoff(&cut_seq, cut_id, k, m, opts[0].value)) < 0)
 		goto fail;
-	if (!opts[3].set && (rc = below_receipt(k, m, cut_seq)) != 0) {
+	if (!opts[3].set && (rc = below_receipt(k, s, m, cut_seq)) != 0) {
 		if (rc < 0)
 			goto fail;
 		status = VG_EXIT_REFUSED;
@@ -217,7 +230,7 @@ const struct vg_keys_command vg_keys_revoke = {
     "revoke",
     NULL,
     run,
-    "vigil-keys revoke MEMBER [--after-seq N [--below-receipt]] [--org-key FILE] [--days N]",
+    "vigil-keys revoke MEMBER [--after-seq N] [--below-receipt] [--org-key FILE] [--days N]",
     "revoke a member (a seized device) in the next roster version",
     "Revokes MEMBER (pseudonym or author id) and signs the next roster version. The\n"
     "cutoff is the last entry of the member's feed that stays trusted: by default the\n"
@@ -225,9 +238,10 @@ const struct vg_keys_command vg_keys_revoke = {
     "nothing: then nothing the device signed counts). Entries after the cutoff are\n"
     "quarantined, never deleted; 'late-accept' admits those the member vouches for another\n"
     "way. The roster records no time and no reason. --after-seq N picks an earlier cutoff,\n"
-    "which must be a sequence this home verified, and is refused below a sequence that a\n"
-    "coordinator's receipt in this home's repository covers (delivered, verified evidence),\n"
-    "unless --below-receipt is given. The last coordinator cannot be revoked.\n"
+    "which must be a sequence this home verified. A cutoff below a sequence that a receipt\n"
+    "covers (this coordinator's, or another's that its syncs fetched: delivered, verified\n"
+    "evidence) is refused unless --below-receipt is given. The last coordinator cannot be\n"
+    "revoked.\n"
     "\n"
     "Passphrases: 1. the organisation key's.\n"
     "\n"

@@ -352,6 +352,63 @@ static const uint8_t *remote_oid(struct vg_sync__receipts *x, const char *ref)
 	return NULL;
 }
 
+/*
+ * FORMAT.md 9 (receipts_seen): what the other coordinators' newest receipts the remote
+ * shows cover, for `vigil-keys revoke` (a cutoff never below a receipt, 11.7). Only a
+ * receipt that verifies and whose signer is an unrevoked coordinator of the version it
+ * names (17.6) counts; anything else is left to the auditor.
+ */
+static int note_others(struct vg_sync__receipts *x)
+{
+	const struct vg_roster *cur = vg_roster_set_current(x->set);
+	struct vg_buf json = VG_BUF_INIT, sig = VG_BUF_INIT;
+	struct vg_receipt r;
+	int rc;
+
+	if (cur == NULL || x->n == 0)
+		return 0;
+	vg_receipt_init(&r);
+	if ((rc = vg_store_begin(x->o->store)) < 0)
+		return rc;
+	for (size_t i = 0; i < x->n && rc == 0; i++) {
+		const char *hex = x->names[i] + strlen(VG_RECEIPT_REF_PREFIX);
+		const struct vg_roster_member *m, *at;
+		const struct vg_roster *v;
+		uint8_t c[VG_ID_BYTES];
+
+		if (strncmp(x->names[i], VG_RECEIPT_REF_PREFIX, strlen(VG_RECEIPT_REF_PREFIX)) !=
+			0 ||
+		    strlen(hex) != VG_ID_HEX_LEN ||
+		    vg_hex_decode(c, VG_ID_BYTES, hex, VG_ID_HEX_LEN) < 0 ||
+		    memcmp(c, x->o->self, VG_ID_BYTES) == 0 || (m = vg_roster_find(cur, c)) == NULL)
+			continue;
+		rc = vg_sync__commit_receipt(x->repo, &json, &sig, x->oids[i]);
+		if (rc == 0)
+			rc = vg_receipt_verify(&r, json.ptr, json.len, (const char *)sig.ptr,
+					       sig.len, cur->org, c, &m->key);
+		if (rc == VG_ENOMEM || rc == VG_EIO)
+			break;
+		if (rc < 0 || (v = vg_roster_set_get(x->set, r.roster)) == NULL ||
+		    (at = vg_roster_find(v, c)) == NULL || at->revoked ||
+		    at->role != VG_ROLE_COORDINATOR) {
+			vg_error_clear();
+			rc = 0;
+			continue;
+		}
+		for (size_t k = 0; k < r.nmembers && rc == 0; k++)
+			rc = vg_store_receipt_seen_put(x->o->store, r.members[k].id,
+						       r.members[k].seq, c);
+	}
+	if (rc == 0)
+		rc = vg_store_commit(x->o->store);
+	if (rc < 0)
+		vg_store_rollback(x->o->store);
+	vg_receipt_release(&r);
+	vg_buf_release(&json);
+	vg_buf_release(&sig);
+	return rc;
+}
+
 static int coordinator_step(struct vg_sync__receipts *x)
 {
 	struct vg_entry_work work = VG_ENTRY_WORK_INIT;
@@ -703,8 +760,10 @@ done:
 
 int vg_sync__receipts_step(struct vg_sync__receipts *x)
 {
-	if (x->role == VG_ROLE_COORDINATOR && x->o->vault != NULL)
-		return coordinator_step(x);
+	if (x->role == VG_ROLE_COORDINATOR && x->o->vault != NULL) {
+		int rc = note_others(x);
+		return rc < 0 ? rc : coordinator_step(x);
+	}
 	if (x->role == VG_ROLE_MONITOR)
 		return monitor_step(x);
 	return 0;

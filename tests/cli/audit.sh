@@ -279,27 +279,21 @@ audit receipts-restored 0
 # ---- every receipt of the history, not only the newest ----
 H1=$(git --git-dir="$REMOTE" show "$CR:receipt.json" | b2sum -l 256 | cut -d' ' -f1)
 mapfile -t good < <(printf '%s\n' "$A1:3:$E13" "$A2:2:$E22" | sort)
-# A second receipt covering less than the first: m1 back to 2, m2 dropped.
-forge office 2 --prev "$H1" --member "$A1:2:$E12"
-audit shrunk 1
-has "fail receipt-monotone m1 3 $CR" "fail receipt-monotone m2 2 $CR"
-only receipt-monotone
-restore
-# An older receipt forged: a history whose first receipt names an entry nobody wrote
-# (signed with the coordinator's key), then one signed by a monitor, each under a
-# faithful newest receipt; the newest alone would audit clean.
-ROOT=1 forge office 1 --member "$A2:1:$NOBODY"
-HF=$(b2sum -l 256 "$T/rc-office-1/receipt.json" | cut -d' ' -f1)
-forge office 2 --prev "$HF" --member "${good[0]}" --member "${good[1]}"
-audit older-forged 1
-has "fail receipt-entry m2 1 $CR"
-only receipt-entry
+# Older receipts forged, and a newest one covering less, on a history whose newest receipt
+# alone would audit clean: the first signed by a monitor, the second (the coordinator's
+# key) naming an entry nobody wrote, the third faithful, the fourth back to m1's second
+# entry with m2 dropped.
 ROOT=1 ON=office forge m1 1 --member "$A1:3:$E13"
 HF=$(b2sum -l 256 "$T/rc-m1-1/receipt.json" | cut -d' ' -f1)
-forge office 2 --prev "$HF" --member "${good[0]}" --member "${good[1]}"
-audit older-monitor 1
-has "fail receipt office 1 $CR"
-only receipt
+forge office 2 --prev "$HF" --member "$A2:1:$NOBODY"
+HF=$(b2sum -l 256 "$T/rc-office-2/receipt.json" | cut -d' ' -f1)
+forge office 3 --prev "$HF" --member "${good[0]}" --member "${good[1]}"
+HF=$(b2sum -l 256 "$T/rc-office-3/receipt.json" | cut -d' ' -f1)
+forge office 4 --prev "$HF" --member "$A1:2:$E12"
+audit older-forged 1
+has "fail receipt office 1 $CR" "fail receipt-entry m2 1 $CR" \
+	"fail receipt-monotone m1 3 $CR" "fail receipt-monotone m2 2 $CR"
+only receipt receipt-entry receipt-monotone
 restore
 # A receipts branch rolled back between two audits with a state: only the second sees it,
 # and every later one until the host serves the history again.
@@ -326,7 +320,7 @@ restore
 # The coordinator's receipt covers m2's sequence 2: a cutoff at 1 is refused, naming it,
 # and nothing is signed; --below-receipt (a device seized before what was delivered) does it.
 v0=$(kk "$C" roster --json | jq .version)
-expect_refusal 1 "below sequence 2 of 'm2', which this coordinator's receipts cover \(refs/heads/receipts/$(author_of "$C")" \
+expect_refusal 1 "below sequence 2 of 'm2', which a receipt of this coordinator covers \(refs/heads/receipts/$(author_of "$C")" \
 	kk "$C" --passphrase-fd 3 revoke m2 --after-seq 1 3<<<"$ORGPW"
 [ "$(kk "$C" roster --json | jq .version)" = "$v0" ] || fail "a refused revocation signed a version"
 kk "$C" --passphrase-fd 3 revoke m2 --after-seq 1 --below-receipt 3<<<"$ORGPW" >/dev/null || fail "revoke m2"
