@@ -6,8 +6,10 @@
 # the monitor's home and the right passphrase, neither the age identities the copy yields
 # nor any wrapped key under a vault key the home ever held opens a read-back entry (the
 # same scan of a copy taken before the switch opens them all: the positive control). New
-# entries still sync, the coordinator reads them, both audit tools find the repository
-# clean. Then the daemon is killed with SIGKILL at random moments of that sync: the vault
+# entries still sync, the coordinator reads them; read-back switched on again seals entries
+# to the roster's old recipient (which opens nothing left on the device, which still reads
+# them through its file keys) and off again rotates nothing; both audit tools find the
+# repository clean. Then the daemon is killed with SIGKILL at random moments of that sync: the vault
 # always opens with an identity (the old one, or the new one), and the next unlock and
 # sync finish the rotation.
 #
@@ -153,6 +155,25 @@ git --git-dir="$REMOTE" show "receipts/$(author_of "$C"):receipt.json" |
 	fail "the coordinator's receipt does not cover the new entries"
 vg "$M" sync --json | jq -e '.received_now == 2 and .identity_rotated == false' >/dev/null ||
 	fail "the new entries' receipt"
+
+# ---- read-back on again, then off: entries go to the roster's old recipient, which the
+# device no longer holds (it reads them through its file keys), and nothing rotates again ----
+kk "$C" --passphrase-fd 3 policy --readback 3<<<"$ORGPW" >/dev/null || fail "policy --readback"
+kk "$C" publish >/dev/null || fail "publish read-back"
+vg "$M" sync --json | jq -e '.identity_rotated == false' >/dev/null || fail "taking read-back again"
+"$FEED" append --home "$M" --count 1 <<<"$MPW" >/dev/null || fail "an entry under read-back again"
+vg "$M" sync --json | jq -e '.pushed == 1 and .identity_rotated == false' >/dev/null || fail "sync under read-back again"
+mkdir "$T/rb2"
+sqlite3 "$M/data/store.db" "SELECT writefile('$T/rb2/' || lower(hex(id)) || '.age', age) FROM entries WHERE seq = 6" >/dev/null
+[ -z "$(opens "$T/id.after" "$T/rb2")" ] || fail "the rotated identity opens an entry sealed to the roster's recipient"
+[ -n "$(opens "$T/id.before" "$T/rb2")" ] || fail "read-back again: the entry is not sealed to the roster's (old) recipient"
+vg "$M" case list --json | jq -e '[.cases[] | select(.name != null)] | length == 1' >/dev/null ||
+	fail "the device cannot read its undelivered entry: $(vg "$M" case list --json)"
+kk "$C" --passphrase-fd 3 policy --write-only 3<<<"$ORGPW" >/dev/null || fail "policy --write-only again"
+kk "$C" publish >/dev/null || fail "publish write-only again"
+vg "$M" sync --json | jq -e '.identity_rotated == false' >/dev/null || fail "rotated again"
+identities "$M" "$T/id.again"
+cmp -s "$T/id.again" "$T/id.after" || fail "the identity changed again"
 
 # ---- the auditor: both tools find nothing wrong ----
 vg "$C" audit --remote "$REMOTE" --org "$ORG" >"$T/a.vigil" || fail "vigil audit: $(cat "$T/a.vigil")"
