@@ -6,7 +6,9 @@
 
 #include "keys.h"
 #include "vigil/error.h"
+#include "vigil/fs.h"
 #include "vigil/id.h"
+#include "vigil/identity.h"
 #include "vigil/store.h"
 
 /* Looking for the accepted entry of an author with one sequence number. */
@@ -85,12 +87,72 @@ done:
 	return rc;
 }
 
+/*
+ * FORMAT.md 11.7: a cutoff never below what a receipt covered. This home's store knows
+ * its own receipts (its receipt marks move first, then the receipt is written from them)
+ * and, from its syncs, what the other coordinators' verified receipts covered
+ * (receipts_seen). Returns 1 (after printing why) when the cutoff is below either.
+ */
+static int below_receipt(const struct vg_keys *k, const struct vg_roster_set *set,
+			 const struct vg_roster_member *m, uint64_t cut_seq)
+{
+	const struct vg_roster_member *cm;
+	struct vg_store *st = NULL;
+	struct vg_buf b = VG_BUF_INIT;
+	struct vg_identity id;
+	char path[PATH_MAX], hex[VG_ID_HEX_LEN + 1] = "", who[VG_PSEUDONYM_MAX + 24];
+	uint8_t other[VG_ID_BYTES];
+	struct stat sb;
+	uint64_t mark = 0, seen = 0, over;
+	int rc;
+
+	if ((rc = vg_keys_data_path(path, k, "store.db")) < 0)
+		return rc;
+	if (lstat(path, &sb) < 0)
+		return 0;
+	if ((rc = vg_store_open(&st, path)) < 0 ||
+	    (rc = vg_store_receipt_mark(st, &mark, m->id)) < 0 ||
+	    (rc = vg_store_receipt_seen(st, &seen, other, m->id)) < 0)
+		goto done;
+	rc = 0;
+	if (mark <= cut_seq && seen <= cut_seq)
+		goto done;
+	if (mark >= seen) {
+		over = mark;
+		snprintf(who, sizeof(who), "this coordinator");
+		if (vg_keys_data_path(path, k, "identity.pub") == 0 &&
+		    vg_fs_read_file(&b, path, 4096) == 0 &&
+		    vg_identity_parse(&id, (const char *)b.ptr, b.len) == 0) {
+			uint8_t a[VG_ID_BYTES];
+			vg_id_of_key(a, &id.sign);
+			vg_hex_encode(hex, a, VG_ID_BYTES);
+		}
+		vg_buf_release(&b);
+	} else {
+		over = seen;
+		cm = vg_roster_find(vg_roster_set_current(set), other);
+		vg_hex_encode(hex, other, VG_ID_BYTES);
+		snprintf(who, sizeof(who), "coordinator '%s'", cm != NULL ? cm->pseudonym : "?");
+	}
+	vg_keys_fail(
+	    VG_EXIT_REFUSED,
+	    "the cutoff (sequence %llu) is below sequence %llu of '%s', which a receipt of "
+	    "%s covers (refs/heads/receipts/%s): those entries were delivered and "
+	    "verified, and a cutoff below them would quarantine delivered evidence "
+	    "(auditors report it). Give --below-receipt to revoke there anyway",
+	    (unsigned long long)cut_seq, (unsigned long long)over, m->pseudonym, who,
+	    hex[0] != '\0' ? hex : "<its id>");
+	rc = 1;
+done:
+	vg_store_close(st);
+	return rc;
+}
+
 static int run(struct vg_keys *k, int argc, char **argv)
 {
 	struct vg_keys_opt opts[] = {
-	    {"--after-seq", NULL, true, NULL, false},
-	    {"--org-key", NULL, true, NULL, false},
-	    {"--days", NULL, true, NULL, false},
+	    {"--after-seq", NULL, true, NULL, false}, {"--org-key", NULL, true, NULL, false},
+	    {"--days", NULL, true, NULL, false},      {"--below-receipt", NULL, false, NULL, false},
 	    {NULL, NULL, false, NULL, false},
 	};
 	struct vg_roster_set *s = NULL;
@@ -125,8 +187,15 @@ static int run(struct vg_keys *k, int argc, char **argv)
 				      m->pseudonym);
 		goto done;
 	}
-	if ((rc = cutoff(&cut_seq, cut_id, k, m, opts[0].value)) < 0 ||
-	    (rc = vg_roster_revoke(next, m, cut_seq, cut_id)) < 0 ||
+	if ((rc = cutoff(&cut_seq, cut_id, k, m, opts[0].value)) < 0)
+		goto fail;
+	if (!opts[3].set && (rc = below_receipt(k, s, m, cut_seq)) != 0) {
+		if (rc < 0)
+			goto fail;
+		status = VG_EXIT_REFUSED;
+		goto done;
+	}
+	if ((rc = vg_roster_revoke(next, m, cut_seq, cut_id)) < 0 ||
 	    (rc = vg_keys_sign_next(s, next, k, opts[1].value)) < 0)
 		goto fail;
 	vg_hex_encode(hex, cut_id, VG_ID_BYTES);
@@ -161,7 +230,7 @@ const struct vg_keys_command vg_keys_revoke = {
     "revoke",
     NULL,
     run,
-    "vigil-keys revoke MEMBER [--after-seq N] [--org-key FILE] [--days N]",
+    "vigil-keys revoke MEMBER [--after-seq N] [--below-receipt] [--org-key FILE] [--days N]",
     "revoke a member (a seized device) in the next roster version",
     "Revokes MEMBER (pseudonym or author id) and signs the next roster version. The\n"
     "cutoff is the last entry of the member's feed that stays trusted: by default the\n"
@@ -169,11 +238,16 @@ const struct vg_keys_command vg_keys_revoke = {
     "nothing: then nothing the device signed counts). Entries after the cutoff are\n"
     "quarantined, never deleted; 'late-accept' admits those the member vouches for another\n"
     "way. The roster records no time and no reason. --after-seq N picks an earlier cutoff,\n"
-    "which must be a sequence this home verified. The last coordinator cannot be revoked.\n"
+    "which must be a sequence this home verified. A cutoff below a sequence that a receipt\n"
+    "covers (this coordinator's, or another's that its syncs fetched: delivered, verified\n"
+    "evidence) is refused unless --below-receipt is given. The last coordinator cannot be\n"
+    "revoked.\n"
     "\n"
     "Passphrases: 1. the organisation key's.\n"
     "\n"
     "  --after-seq N   trust the member's entries up to sequence N only\n"
+    "  --below-receipt allow N below what a receipt covered (the device was seized before\n"
+    "                  entries a coordinator already received: auditors report it)\n"
     "  --org-key FILE  the organisation key (default: the last one used)\n"
     "  --days N        expiry of the new version, 1 to 366 days (default 90)\n"
     "  --json          {\"version\", \"member\", \"id\", \"cutoff\": {\"seq\", \"id\"}, "

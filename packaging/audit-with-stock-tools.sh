@@ -59,7 +59,8 @@ ORGID=$(printf '%s' "$ORG" | base64 -d 2>/dev/null | tail -c 32 | b2sum -l 256 |
 }
 
 # ---- the state of the last audit (FORMAT.md 18.3) ----
-declare -A OLD # author -> commit
+declare -A OLD  # author -> commit
+declare -A OLDR # coordinator -> receipts branch commit
 OLD_ROSTER=
 if [ -n "$STATE" ] && [ -f "$STATE" ]; then
 	[ -s "$STATE" ] && [ "$(tail -c 1 "$STATE" | od -An -tx1 | tr -d ' ')" = 0a ] ||
@@ -74,7 +75,10 @@ if [ -n "$STATE" ] && [ -f "$STATE" ]; then
 				die "state file '$STATE' belongs to another organisation"
 		elif [ $n = 2 ] && [[ $line =~ ^roster\ ([1-9][0-9]*)\ ([0-9a-f]{64})\ ([0-9a-f]{40})$ ]]; then
 			OLD_ROSTER="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
-		elif [[ $line =~ ^member\ ([0-9a-f]{64})\ ([0-9a-f]{40})$ ]] && [[ ${BASH_REMATCH[1]} > ${last:-} ]]; then
+		elif [[ $line =~ ^receipts\ ([0-9a-f]{64})\ ([0-9a-f]{40})$ ]] && [[ ${BASH_REMATCH[1]} > ${lastr:-} ]]; then
+			OLDR[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+			lastr=${BASH_REMATCH[1]}
+		elif [ -z "${lastr:-}" ] && [[ $line =~ ^member\ ([0-9a-f]{64})\ ([0-9a-f]{40})$ ]] && [[ ${BASH_REMATCH[1]} > ${last:-} ]]; then
 			OLD[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
 			last=${BASH_REMATCH[1]}
 		else
@@ -420,36 +424,31 @@ sort -k5,5 "$W/valid" | awk '{ n[$5]++; line[$5, n[$5]] = $0 } END {
 		fail same-age "$(name "$a")" "$s" "entries/${id:0:2}/${id:2:2}/$id.age" "the same .age file is signed in $cnt entries"
 	done
 
-# ---- receipts (FORMAT.md 17.6): each branch's newest receipt ----
+# ---- receipts (FORMAT.md 17.6, 18.2 pass 7): every receipt of each branch ----
 RJSON_MAX=4194304
-receipt_branch() { # REF COORD-ID HEAD
-	local ref=$1 c=$2 head=$3 cn line key tc n prev ver hash modes at role parents ph
-	cn=$(name "$c")
-	modes=$(g ls-tree "$head" 2>/dev/null | awk '{ printf "%s %s %s;", $1, $2, $4 }')
+declare -A RH RROLLED # coordinator -> head commit; rolled back since the state
+# receipt_one REF COORD-ID NAME KEY COMMIT POS: one receipt; on success r.json is in $W.
+receipt_one() {
+	local ref=$1 c=$2 cn=$3 key=$4 commit=$5 pos=$6 tc n prev hash modes role parents ph ver
+	modes=$(g ls-tree "$commit" 2>/dev/null | awk '{ printf "%s %s %s;", $1, $2, $4 }')
 	if [ "$modes" != "100644 blob receipt.json;100644 blob receipt.json.minisig;" ]; then
-		fail receipt "$cn" - "$ref" "the newest receipt's tree is not receipt.json and its signature"
-		return
+		fail receipt "$cn" "$pos" "$ref" "receipt at $pos: its tree is not receipt.json and its signature"
+		return 1
 	fi
-	if [ "$(g cat-file -s "$head:receipt.json")" -gt $RJSON_MAX ] ||
-		[ "$(g cat-file -s "$head:receipt.json.minisig")" -gt $SIG_MAX ]; then
-		fail receipt "$cn" - "$ref" "the newest receipt is larger than the caps"
-		return
+	if [ "$(g cat-file -s "$commit:receipt.json")" -gt $RJSON_MAX ] ||
+		[ "$(g cat-file -s "$commit:receipt.json.minisig")" -gt $SIG_MAX ]; then
+		fail receipt "$cn" "$pos" "$ref" "receipt at $pos is larger than the caps"
+		return 1
 	fi
-	line=$(awk -v a="$c" '$1 == a' "$W/v/$VERIFIED.members")
-	if [ -z "$line" ]; then
-		fail receipt-signer "$cn" - "$ref" "a receipts branch of someone who is not a member of the roster"
-		return
-	fi
-	read -r _ _ _ key <<<"$line"
-	g cat-file blob "$head:receipt.json" >"$W/r.json"
-	g cat-file blob "$head:receipt.json.minisig" >"$W/r.json.minisig"
+	g cat-file blob "$commit:receipt.json" >"$W/r.json"
+	g cat-file blob "$commit:receipt.json.minisig" >"$W/r.json.minisig"
 	hash=$(b2sum -l 256 "$W/r.json" | cut -d' ' -f1)
 	tc=$(sed -n 3p "$W/r.json.minisig")
 	if [ "$(head -n 1 "$W/r.json.minisig")" != "untrusted comment: vigil signature" ] ||
 		! minisign -H -Vm "$W/r.json" -x "$W/r.json.minisig" -P "$key" -q 2>/dev/null ||
 		! [[ $tc =~ ^trusted\ comment:\ vigil-receipt\ v=1\ org=$ORGID\ coordinator=$c\ n=([1-9][0-9]*)\ prev=([0-9a-f]{64})\ hash=$hash$ ]]; then
-		fail receipt "$cn" - "$ref" "the newest receipt's signature or trusted comment is refused"
-		return
+		fail receipt "$cn" "$pos" "$ref" "receipt at $pos: its signature or trusted comment is refused"
+		return 1
 	fi
 	n=${BASH_REMATCH[1]} prev=${BASH_REMATCH[2]}
 	if ! printf '%s\n' "$(jq -cS . "$W/r.json" 2>/dev/null)" | cmp -s - "$W/r.json" ||
@@ -460,32 +459,61 @@ receipt_branch() { # REF COORD-ID HEAD
 		((.n == 1) == (.prev == "0000000000000000000000000000000000000000000000000000000000000000")) and
 		([.members[] | keys == ["entry", "id", "seq"] and (.seq | type == "number" and . >= 1)] | all) and
 		([.members[].id] as $ids | $ids == ($ids | unique))' "$W/r.json" >/dev/null; then
-		fail receipt "$cn" - "$ref" "the newest receipt's document is refused"
-		return
+		fail receipt "$cn" "$pos" "$ref" "receipt at $pos: its document is refused"
+		return 1
 	fi
 	ver=$(jq -r .roster "$W/r.json")
 	role=
 	[ "$ver" -le $VERIFIED ] && role=$(awk -v a="$c" '$1 == a { print $3 }' "$W/v/$ver.members")
 	if [ "$role" != coordinator ]; then
-		fail receipt-signer "$cn" "$n" "$ref" "receipt $n is not signed by an unrevoked coordinator of roster version $ver"
-		return
+		fail receipt-signer "$cn" "$pos" "$ref" "receipt $n is not signed by an unrevoked coordinator of roster version $ver"
+		return 1
 	fi
-	parents=$(g rev-list --parents -n 1 "$head" | wc -w)
+	parents=$(g rev-list --parents -n 1 "$commit" | wc -w)
 	parents=$((parents - 1))
 	ph=
-	[ $parents = 1 ] && ph=$(g cat-file blob "$head^:receipt.json" 2>/dev/null | b2sum -l 256 | cut -d' ' -f1)
-	if { [ "$n" = 1 ] && [ $parents != 0 ]; } || { [ "$n" != 1 ] && [ $parents != 1 ]; } ||
+	[ $parents = 1 ] && ph=$(g cat-file blob "$commit^:receipt.json" 2>/dev/null | b2sum -l 256 | cut -d' ' -f1)
+	if [ "$n" != "$pos" ] || { [ "$n" = 1 ] && [ $parents != 0 ]; } || { [ "$n" != 1 ] && [ $parents != 1 ]; } ||
 		{ [ $parents = 1 ] && [ "$ph" != "$prev" ]; }; then
-		fail receipt-chain "$cn" "$n" "$ref" "receipt $n does not follow its commit's parent"
+		fail receipt-chain "$cn" "$pos" "$ref" "receipt $n does not follow its commit's parent"
 	fi
-	jq -r '.members[] | "\(.id) \(.seq) \(.entry)"' "$W/r.json" | while read -r m s e; do
+	return 0
+}
+receipt_branch() { # REF COORD-ID HEAD
+	local ref=$1 c=$2 head=$3 cn line key pos=0 commit have_prev=0
+	cn=$(name "$c")
+	line=$(awk -v a="$c" '$1 == a' "$W/v/$VERIFIED.members")
+	if [ -z "$line" ]; then
+		fail receipt-signer "$cn" - "$ref" "a receipts branch of someone who is not a member of the roster"
+		return
+	fi
+	read -r _ _ _ key <<<"$line"
+	: >"$W/els"
+	: >"$W/shrunk"
+	for commit in $(g rev-list --first-parent --reverse "$head"); do
+		pos=$((pos + 1))
+		receipt_one "$ref" "$c" "$cn" "$key" "$commit" "$pos" || continue
+		# 17.2: never less than the previous verified receipt of the branch.
+		[ $have_prev = 1 ] && jq -r --slurpfile now "$W/r.json" '.members[] as $w |
+			([$now[0].members[] | select(.id == $w.id)][0]) as $m |
+			select($m == null or $m.seq < $w.seq or ($m.seq == $w.seq and $m.entry != $w.entry)) |
+			"\($w.id) \($w.seq)"' "$W/prev.json" >>"$W/shrunk"
+		jq -r '.roster as $v | .members[] | "\(.id) \(.seq) \(.entry) \($v)"' "$W/r.json" >>"$W/els"
+		cp "$W/r.json" "$W/prev.json"
+		have_prev=1
+	done
+	sort -u "$W/shrunk" | while read -r m s; do
+		fail receipt-monotone "$(name "$m")" "$s" "$ref" "a later receipt covers less of the member than an earlier one did (sequence $s)"
+	done
+	# One element per (id, seq, entry), with the lowest roster version naming it.
+	sort -k1,1 -k2,2n -k3,3 -k4,4n "$W/els" | awk '!seen[$1 " " $2 " " $3]++' | while read -r m s e ver; do
 		grep -q "^$m $s $e " "$W/valid" ||
-			fail receipt-entry "$(name "$m")" "$s" "$ref" "receipt $n names an entry the member's branch does not hold valid"
+			fail receipt-entry "$(name "$m")" "$s" "$ref" "a receipt names an entry the member's branch does not hold valid"
 		for ((v = ver + 1; v <= VERIFIED; v++)); do
 			co=$(jq -r --arg m "$m" '.members[] | select(.id == $m and .revoked == true) | .cutoff.seq' "$W/v/$v.json")
 			[ -z "$co" ] && continue
 			[ "$s" -gt "$co" ] &&
-				fail receipt-cutoff "$(name "$m")" "$s" "$ref" "roster version $v revokes the member with cutoff $co, below receipt $n"
+				fail receipt-cutoff "$(name "$m")" "$s" "$ref" "roster version $v revokes the member with cutoff $co, below a receipt of version $ver"
 			break
 		done
 	done
@@ -502,8 +530,18 @@ if [ $VERIFIED -gt 0 ]; then
 			fail receipt "$(name "$hex")" - "$ref" "a receipts branch that names no commit"
 			continue
 		fi
+		RH[$hex]=$oid
+		# 17.6 step 1: the head descends from the one the last audit verified.
+		if [ -n "${OLDR[$hex]:-}" ] && ! descends "$oid" "${OLDR[$hex]}"; then
+			fail rollback "$(name "$hex")" - "$ref" "the receipts branch moved backwards or was rewritten since the last audit"
+			RROLLED[$hex]=1
+		fi
 		receipt_branch "$ref" "$hex" "$oid"
 	done < <(g for-each-ref --format='%(refname)' refs/heads/receipts/)
+	for hex in "${!OLDR[@]}"; do
+		[ -n "${RH[$hex]:-}" ] ||
+			fail rollback "$(name "$hex")" - "refs/heads/receipts/$hex" "the receipts branch the last audit verified is gone"
+	done
 fi
 
 # ---- the new state ----
@@ -520,6 +558,13 @@ if [ -n "$STATE" ]; then
 				echo "member $a ${BR[$a]}"
 			else
 				echo "member $a ${OLD[$a]}"
+			fi
+		done
+		for c in $(printf '%s\n' "${!RH[@]}" "${!OLDR[@]}" | sort -u); do
+			if [ -n "${RH[$c]:-}" ] && [ -z "${RROLLED[$c]:-}" ]; then
+				echo "receipts $c ${RH[$c]}"
+			else
+				echo "receipts $c ${OLDR[$c]}"
 			fi
 		done
 	} >"$STATE.tmp.$$" && mv "$STATE.tmp.$$" "$STATE" || die "cannot write the state file '$STATE'"

@@ -461,11 +461,11 @@ fail:
 
 static json_t *report_json(const struct vg_sync_report *r)
 {
-	json_t *o =
-	    json_pack("{s:I,s:I,s:I,s:I,s:I}", "receipts_written", (json_int_t)r->receipts_written,
-		      "receipts_checked", (json_int_t)r->receipts_checked, "receipts_honoured",
-		      (json_int_t)r->receipts_honoured, "receipts_ignored",
-		      (json_int_t)r->receipts_ignored, "received_now", (json_int_t)r->received);
+	json_t *o = json_pack(
+	    "{s:I,s:I,s:I,s:I,s:I,s:b}", "receipts_written", (json_int_t)r->receipts_written,
+	    "receipts_checked", (json_int_t)r->receipts_checked, "receipts_honoured",
+	    (json_int_t)r->receipts_honoured, "receipts_ignored", (json_int_t)r->receipts_ignored,
+	    "received_now", (json_int_t)r->received, "identity_rotated", r->identity_rotated);
 	json_t *base = report_base(r);
 
 	if (o == NULL || base == NULL || json_object_update(base, o) < 0) {
@@ -532,6 +532,12 @@ static int run_sync(struct vg_agent *a, struct vg_agent_conn *c, json_t *reply)
 	/* The case index in memory may summarise entries this device can no longer read. */
 	if (r.received > 0)
 		vg_agent_cases_drop(a, false);
+	/* FORMAT.md 17.9: the public identity now names the new age recipient. */
+	if (r.identity_rotated) {
+		vg_agent_log("read-back switched off: the age identity was rotated");
+		if (vg_agent_sync_identity(a) < 0)
+			vg_agent_log("cannot update identity.pub: %s", vg_error_last());
+	}
 	vg_agent_log("%ssync: %s (%zu fetched, %zu accepted, %zu pushed, %zu alarms, %.2f s)",
 		     c == NULL ? "background " : "", rc == 0 ? "done" : vg_error_name(rc),
 		     r.fetched, r.accepted, r.pushed, r.alarms, r.seconds);

@@ -11,8 +11,9 @@
  *      sequence numbers, links to the previous entry, gaps, the revocation cutoff,
  *      quarantine and late_accept;
  *   5. one .age file in more than one entry;
- *   6. every receipts branch: its newest receipt (layout, signer, signature, link to the
- *      parent's receipt), every entry it names, revocation cutoffs below it;
+ *   6. every receipts branch: descends from the state's head; every receipt from the root
+ *      (layout, signer, signature, link to the parent's receipt, never covering less than
+ *      the one before), every entry any of them names, revocation cutoffs below them;
  *   7. the new state file.
  *
  * Each pass appends findings.
@@ -74,6 +75,15 @@ struct state {
 	git_oid roster_commit;
 	struct state_line *members;
 	size_t n;
+	struct state_line *receipts; /* receipts branches' heads, ascending by author */
+	size_t nr;
+};
+
+/* A receipts branch's head as this audit found it (for the new state). */
+struct rhead {
+	uint8_t author[VG_ID_BYTES];
+	git_oid head;
+	bool rollback;
 };
 
 /* An entry pair waiting for a thread. */
@@ -104,6 +114,8 @@ struct audit {
 	bool has_roster_head;
 	struct branch *br;
 	size_t nbr;
+	struct rhead *rh; /* receipts branches, in the order listed (sorted before writing) */
+	size_t nrh, caprh;
 	uint32_t cur_branch; /* the branch being walked (producer) */
 
 	pthread_mutex_t fmu; /* findings and the report's counters */
@@ -235,7 +247,8 @@ static int state_read(struct audit *a)
 	const uint8_t *org_id;
 	uint8_t org[VG_ID_BYTES], prev[VG_ID_BYTES];
 	const char *p, *end;
-	size_t lineno = 1, cap = 0;
+	uint8_t rprev[VG_ID_BYTES];
+	size_t lineno = 1, cap = 0, rcap = 0;
 	int rc;
 
 	rc = vg_fs_read_file(&b, a->o->state, VG_AUDIT_STATE_MAX);
@@ -274,7 +287,30 @@ static int state_read(struct audit *a)
 				goto bad;
 			}
 			a->old.has_roster = true;
-		} else if (nf == 3 && fe[0] - f[0] == 6 && memcmp(f[0], "member", 6) == 0) {
+		} else if (nf == 3 && fe[0] - f[0] == 8 && memcmp(f[0], "receipts", 8) == 0) {
+			struct state_line *l;
+			if (a->old.nr == rcap) {
+				size_t ncap = rcap ? rcap * 2 : 16;
+				void *nv =
+				    realloc(a->old.receipts, ncap * sizeof(*a->old.receipts));
+				if (nv == NULL) {
+					rc = vg_error_set(VG_ENOMEM, "out of memory");
+					goto done;
+				}
+				a->old.receipts = nv;
+				rcap = ncap;
+			}
+			l = &a->old.receipts[a->old.nr];
+			if (hexfield(l->author, VG_ID_BYTES, f[1], fe[1]) < 0 ||
+			    hexfield(l->commit.id, 20, f[2], fe[2]) < 0 ||
+			    (a->old.nr > 0 && memcmp(rprev, l->author, VG_ID_BYTES) >= 0)) {
+				rc = VG_EFORMAT;
+				goto bad;
+			}
+			memcpy(rprev, l->author, VG_ID_BYTES);
+			a->old.nr++;
+		} else if (a->old.nr == 0 && nf == 3 && fe[0] - f[0] == 6 &&
+			   memcmp(f[0], "member", 6) == 0) {
 			struct state_line *l;
 			if (a->old.n == cap) {
 				size_t ncap = cap ? cap * 2 : 16;
@@ -327,6 +363,12 @@ done:
 	return rc;
 }
 
+static int cmp_rhead(const void *x, const void *y)
+{
+	return memcmp(((const struct rhead *)x)->author, ((const struct rhead *)y)->author,
+		      VG_ID_BYTES);
+}
+
 static int state_write(struct audit *a)
 {
 	struct vg_buf b = VG_BUF_INIT;
@@ -377,6 +419,33 @@ static int state_write(struct audit *a)
 		vg_hex_encode(hex, author, VG_ID_BYTES);
 		git_oid_tostr(oid, sizeof(oid), commit);
 		snprintf(line, sizeof(line), "member %s %s\n", hex, oid);
+		rc = vg_buf_put(&b, line, strlen(line));
+	}
+	/* Receipts branches likewise (FORMAT.md 18.3). */
+	if (a->nrh > 1)
+		qsort(a->rh, a->nrh, sizeof(*a->rh), cmp_rhead);
+	for (i = 0, j = 0; rc == 0 && (i < a->nrh || j < a->old.nr);) {
+		int c = i == a->nrh ? 1
+			: j == a->old.nr
+			    ? -1
+			    : memcmp(a->rh[i].author, a->old.receipts[j].author, VG_ID_BYTES);
+		const uint8_t *author;
+		const git_oid *commit;
+
+		if (c < 0 || (c == 0 && !a->rh[i].rollback)) {
+			author = a->rh[i].author;
+			commit = &a->rh[i].head;
+		} else {
+			author = a->old.receipts[j].author;
+			commit = &a->old.receipts[j].commit;
+		}
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		vg_hex_encode(hex, author, VG_ID_BYTES);
+		git_oid_tostr(oid, sizeof(oid), commit);
+		snprintf(line, sizeof(line), "receipts %s %s\n", hex, oid);
 		rc = vg_buf_put(&b, line, strlen(line));
 	}
 	if (rc == 0)
@@ -1058,7 +1127,7 @@ static struct vg_audit_member *summary(struct vg_audit_report *rep, size_t nsort
 	return NULL;
 }
 
-/* ---- receipts (FORMAT.md 17.6; only each branch's newest receipt) ---- */
+/* ---- receipts (FORMAT.md 17.6, 18.2 pass 7: every receipt of each branch) ---- */
 
 /* Whether the valid entries (all, sorted by cmp_rec) hold (author, seq, id). */
 static bool receipted_present(const struct audit *a, const struct recs *all,
@@ -1079,62 +1148,127 @@ static bool receipted_present(const struct audit *a, const struct recs *all,
 	return bsearch(&r, all->v, all->n, sizeof(*all->v), cmp_rec) != NULL;
 }
 
-/* The newest receipt of one branch, whose name is ref and coordinator id c. */
-static int receipt_branch(struct audit *a, const struct recs *all, const char *ref,
-			  const uint8_t c[VG_ID_BYTES], const git_oid *head)
+/* An element some receipt of the branch named, with the lowest roster version naming it. */
+struct relem {
+	uint8_t id[VG_ID_BYTES];
+	uint64_t seq;
+	uint8_t entry[VG_ID_BYTES];
+	uint64_t roster;
+};
+
+struct relems {
+	struct relem *v;
+	size_t n, cap;
+};
+
+static int relem_cmp(const void *x, const void *y)
 {
-	const struct vg_roster *cur = vg_roster_set_current(a->set), *at;
-	const struct vg_roster_member *signer = vg_roster_find(cur, c), *sm;
+	const struct relem *p = x, *q = y;
+	int c = memcmp(p->id, q->id, VG_ID_BYTES);
+
+	if (c == 0)
+		c = p->seq < q->seq ? -1 : p->seq > q->seq;
+	if (c == 0)
+		c = memcmp(p->entry, q->entry, VG_ID_BYTES);
+	if (c == 0)
+		c = p->roster < q->roster ? -1 : p->roster > q->roster;
+	return c;
+}
+
+static int relem_add(struct relems *e, const uint8_t id[VG_ID_BYTES], uint64_t seq,
+		     const uint8_t entry[VG_ID_BYTES], uint64_t roster)
+{
+	struct relem *x;
+
+	if (e->n == e->cap) {
+		size_t ncap = e->cap ? e->cap * 2 : 64;
+		void *nv = realloc(e->v, ncap * sizeof(*e->v));
+		if (nv == NULL)
+			return vg_error_set(VG_ENOMEM, "out of memory");
+		e->v = nv;
+		e->cap = ncap;
+	}
+	x = &e->v[e->n++];
+	memset(x, 0, sizeof(*x));
+	memcpy(x->id, id, VG_ID_BYTES);
+	x->seq = seq;
+	if (entry != NULL)
+		memcpy(x->entry, entry, VG_ID_BYTES);
+	x->roster = roster;
+	return 0;
+}
+
+/* Sorted, one element per (id, seq, entry) with the lowest roster version. */
+static void relem_unique(struct relems *e)
+{
+	size_t k = 0;
+
+	if (e->n > 1)
+		qsort(e->v, e->n, sizeof(*e->v), relem_cmp);
+	for (size_t i = 0; i < e->n; i++)
+		if (k == 0 || memcmp(e->v[k - 1].id, e->v[i].id, VG_ID_BYTES) != 0 ||
+		    e->v[k - 1].seq != e->v[i].seq ||
+		    memcmp(e->v[k - 1].entry, e->v[i].entry, VG_ID_BYTES) != 0)
+			e->v[k++] = e->v[i];
+	e->n = k;
+}
+
+/*
+ * One receipt of a branch: the commit at position pos (1 at the root, along first
+ * parents). Returns 0 with *ok when it verified (r filled), 0 without *ok when a finding
+ * was reported, < 0 on an I/O or memory error.
+ */
+static int receipt_one(struct audit *a, const char *ref, const uint8_t c[VG_ID_BYTES],
+		       const char *cname, const struct vg_roster_member *signer, const git_oid *oid,
+		       uint64_t pos, struct vg_receipt *r, bool *ok)
+{
+	const struct vg_roster *at;
+	const struct vg_roster_member *sm;
 	struct vg_buf json = VG_BUF_INIT, sig = VG_BUF_INIT, pj = VG_BUF_INIT, ps = VG_BUF_INIT;
-	struct vg_receipt r;
 	uint8_t org[VG_ID_BYTES], ph[VG_ID_BYTES];
 	git_commit *commit = NULL;
-	char cname[VG_AUDIT_MEMBER_MAX];
-	unsigned parents = 0;
+	unsigned parents;
 	int rc;
 
-	vg_receipt_init(&r);
+	*ok = false;
 	vg_id_of_key(org, a->o->org);
-	member_name(cname, cur, c);
-	rc = vg_sync__commit_receipt(a->repo, &json, &sig, head->id);
+	rc = vg_sync__commit_receipt(a->repo, &json, &sig, oid->id);
 	if (rc == VG_ENOMEM || rc == VG_EIO)
 		goto done;
 	if (rc < 0) {
-		rc = find(a, "receipt", VG_AUDIT_FAIL, cname, 0, ref, "the newest receipt: %s",
-			  vg_error_last());
+		rc = find(a, "receipt", VG_AUDIT_FAIL, cname, pos, ref, "receipt at %llu: %s",
+			  (unsigned long long)pos, vg_error_last());
 		goto done;
 	}
-	if (signer == NULL) {
-		rc = find(a, "receipt-signer", VG_AUDIT_FAIL, cname, 0, ref,
-			  "a receipts branch of someone who is not a member of the roster");
-		goto done;
-	}
-	rc = vg_receipt_verify(&r, json.ptr, json.len, (const char *)sig.ptr, sig.len, org, c,
+	rc = vg_receipt_verify(r, json.ptr, json.len, (const char *)sig.ptr, sig.len, org, c,
 			       &signer->key);
 	if (rc == VG_ENOMEM)
 		goto done;
 	if (rc < 0) {
-		rc = find(a, "receipt", VG_AUDIT_FAIL, cname, 0, ref,
-			  "the newest receipt is refused: %s", vg_error_last());
+		rc = find(a, "receipt", VG_AUDIT_FAIL, cname, pos, ref,
+			  "receipt at %llu is refused: %s", (unsigned long long)pos,
+			  vg_error_last());
 		goto done;
 	}
 	/* The signer: an unrevoked coordinator of the version the receipt names. */
-	at = vg_roster_set_get(a->set, r.roster);
+	at = vg_roster_set_get(a->set, r->roster);
 	sm = at != NULL ? vg_roster_find(at, c) : NULL;
 	if (sm == NULL || sm->revoked || sm->role != VG_ROLE_COORDINATOR) {
-		rc = find(a, "receipt-signer", VG_AUDIT_FAIL, cname, r.n, ref,
+		rc = find(a, "receipt-signer", VG_AUDIT_FAIL, cname, pos, ref,
 			  "receipt %llu is signed by someone who is not an unrevoked coordinator "
 			  "of roster version %llu",
-			  (unsigned long long)r.n, (unsigned long long)r.roster);
+			  (unsigned long long)r->n, (unsigned long long)r->roster);
 		goto done;
 	}
-	/* Its link: a root commit exactly for n = 1, otherwise one parent whose receipt's hash
-	 * is prev (FORMAT.md 17.1). */
-	if (git_commit_lookup(&commit, a->git, head) < 0) {
+	*ok = true;
+	/* Its link: n its position, a root commit exactly for n = 1, otherwise one parent
+	 * whose receipt's hash is prev (FORMAT.md 17.1). */
+	if (git_commit_lookup(&commit, a->git, oid) < 0) {
 		rc = vg_repo__fail(VG_EIO, "cannot read a receipts commit");
 		goto done;
 	}
 	parents = git_commit_parentcount(commit);
+	rc = 0;
 	if (parents == 1) {
 		rc =
 		    vg_sync__commit_receipt(a->repo, &pj, &ps, git_commit_parent_id(commit, 0)->id);
@@ -1143,46 +1277,15 @@ static int receipt_branch(struct audit *a, const struct recs *all, const char *r
 		if (rc == 0)
 			crypto_generichash(ph, sizeof(ph), pj.ptr, pj.len, NULL, 0);
 	}
-	if ((r.n == 1) != (parents == 0) || parents > 1 ||
-	    (parents == 1 && (rc < 0 || memcmp(ph, r.prev, VG_ID_BYTES) != 0))) {
-		rc = find(a, "receipt-chain", VG_AUDIT_FAIL, cname, r.n, ref,
+	if (r->n != pos || (r->n == 1) != (parents == 0) || parents > 1 ||
+	    (parents == 1 && (rc < 0 || memcmp(ph, r->prev, VG_ID_BYTES) != 0)))
+		rc = find(a, "receipt-chain", VG_AUDIT_FAIL, cname, pos, ref,
 			  "receipt %llu does not follow its commit's parent",
-			  (unsigned long long)r.n);
-		if (rc < 0)
-			goto done;
-	}
-	rc = 0;
-	for (size_t i = 0; i < r.nmembers && rc == 0; i++) {
-		const struct vg_receipt_mark *mk = &r.members[i];
-		char mname[VG_AUDIT_MEMBER_MAX];
-
-		member_name(mname, cur, mk->id);
-		if (!receipted_present(a, all, mk->id, mk->seq, mk->entry) &&
-		    (rc = find(a, "receipt-entry", VG_AUDIT_FAIL, mname, mk->seq, ref,
-			       "receipt %llu names an entry the member's branch does not hold "
-			       "valid: a forgery, or the host withholds it",
-			       (unsigned long long)r.n)) < 0)
-			break;
-		/* The first version after the receipt's that revokes the member. */
-		for (uint64_t v = r.roster + 1; v <= cur->version; v++) {
-			const struct vg_roster *rv = vg_roster_set_get(a->set, v);
-			const struct vg_roster_member *m =
-			    rv != NULL ? vg_roster_find(rv, mk->id) : NULL;
-			if (m == NULL || !m->revoked)
-				continue;
-			if (mk->seq > m->cutoff_seq)
-				rc =
-				    find(a, "receipt-cutoff", VG_AUDIT_FAIL, mname, mk->seq, ref,
-					 "roster version %llu revokes the member with cutoff %llu, "
-					 "below what receipt %llu covered",
-					 (unsigned long long)v, (unsigned long long)m->cutoff_seq,
-					 (unsigned long long)r.n);
-			break;
-		}
-	}
+			  (unsigned long long)r->n);
+	else
+		rc = 0;
 done:
 	git_commit_free(commit);
-	vg_receipt_release(&r);
 	vg_buf_release(&json);
 	vg_buf_release(&sig);
 	vg_buf_release(&pj);
@@ -1190,19 +1293,147 @@ done:
 	return rc;
 }
 
+/* Receipt r (newer) against p, the branch's previous verified one (17.2: monotone). */
+static int receipt_shrunk(struct relems *shrunk, const struct vg_receipt *p,
+			  const struct vg_receipt *r)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < p->nmembers && rc == 0; i++) {
+		const struct vg_receipt_mark *was = &p->members[i];
+		const struct vg_receipt_mark *now = vg_receipt_find(r, was->id);
+		if (now == NULL || now->seq < was->seq ||
+		    (now->seq == was->seq && memcmp(now->entry, was->entry, VG_ID_BYTES) != 0))
+			rc = relem_add(shrunk, was->id, was->seq, NULL, 0);
+	}
+	return rc;
+}
+
+/* Every receipt of one branch, whose name is ref and coordinator id c, root first. */
+static int receipt_branch(struct audit *a, const struct recs *all, const char *ref,
+			  const uint8_t c[VG_ID_BYTES], const git_oid *head)
+{
+	const struct vg_roster *cur = vg_roster_set_current(a->set);
+	const struct vg_roster_member *signer = vg_roster_find(cur, c);
+	struct vg_receipt r, p;
+	struct relems els = {NULL, 0, 0}, shrunk = {NULL, 0, 0};
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	char cname[VG_AUDIT_MEMBER_MAX];
+	uint64_t pos = 0;
+	size_t uniq = 0;
+	bool have_prev = false;
+	int rc = 0, e;
+
+	vg_receipt_init(&r);
+	vg_receipt_init(&p);
+	member_name(cname, cur, c);
+	if (signer == NULL)
+		return find(a, "receipt-signer", VG_AUDIT_FAIL, cname, 0, ref,
+			    "a receipts branch of someone who is not a member of the roster");
+	if (git_revwalk_new(&walk, a->git) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
+	    git_revwalk_simplify_first_parent(walk) < 0 || git_revwalk_push(walk, head) < 0) {
+		rc = vg_repo__fail(VG_EIO, "cannot walk a receipts branch");
+		goto done;
+	}
+	while (rc == 0 && (e = git_revwalk_next(&oid, walk)) == 0) {
+		bool ok;
+
+		pos++;
+		if ((rc = receipt_one(a, ref, c, cname, signer, &oid, pos, &r, &ok)) < 0 || !ok)
+			continue;
+		if (have_prev && (rc = receipt_shrunk(&shrunk, &p, &r)) < 0)
+			break;
+		for (size_t i = 0; i < r.nmembers && rc == 0; i++)
+			rc = relem_add(&els, r.members[i].id, r.members[i].seq, r.members[i].entry,
+				       r.roster);
+		/* Receipts repeat most of what the one before said: memory follows the
+		 * distinct elements, not receipts times members. */
+		if (rc == 0 && els.n > 2 * uniq + 4096) {
+			relem_unique(&els);
+			uniq = els.n;
+		}
+		/* r becomes the previous one. */
+		{
+			struct vg_receipt t = p;
+			p = r;
+			r = t;
+		}
+		have_prev = true;
+	}
+	if (rc == 0 && e != GIT_ITEROVER)
+		rc = vg_repo__fail(VG_EIO, "cannot walk a receipts branch");
+	if (rc < 0)
+		goto done;
+	relem_unique(&shrunk);
+	for (size_t i = 0; i < shrunk.n && rc == 0; i++) {
+		char mname[VG_AUDIT_MEMBER_MAX];
+		member_name(mname, cur, shrunk.v[i].id);
+		rc = find(a, "receipt-monotone", VG_AUDIT_FAIL, mname, shrunk.v[i].seq, ref,
+			  "a later receipt covers less of the member than an earlier one did "
+			  "(sequence %llu)",
+			  (unsigned long long)shrunk.v[i].seq);
+	}
+	relem_unique(&els);
+	for (size_t i = 0; i < els.n && rc == 0; i++) {
+		const struct relem *mk = &els.v[i];
+		char mname[VG_AUDIT_MEMBER_MAX];
+
+		member_name(mname, cur, mk->id);
+		if (!receipted_present(a, all, mk->id, mk->seq, mk->entry) &&
+		    (rc = find(a, "receipt-entry", VG_AUDIT_FAIL, mname, mk->seq, ref,
+			       "a receipt names an entry the member's branch does not hold "
+			       "valid: a forgery, or the host withholds it")) < 0)
+			break;
+		/* The first version after the receipt's that revokes the member. */
+		for (uint64_t v = mk->roster + 1; v <= cur->version; v++) {
+			const struct vg_roster *rv = vg_roster_set_get(a->set, v);
+			const struct vg_roster_member *m =
+			    rv != NULL ? vg_roster_find(rv, mk->id) : NULL;
+			if (m == NULL || !m->revoked)
+				continue;
+			if (mk->seq > m->cutoff_seq)
+				rc = find(a, "receipt-cutoff", VG_AUDIT_FAIL, mname, mk->seq, ref,
+					  "roster version %llu revokes the member with cutoff "
+					  "%llu, below what a receipt of version %llu covered",
+					  (unsigned long long)v, (unsigned long long)m->cutoff_seq,
+					  (unsigned long long)mk->roster);
+			break;
+		}
+	}
+done:
+	git_revwalk_free(walk);
+	vg_receipt_release(&r);
+	vg_receipt_release(&p);
+	free(els.v);
+	free(shrunk.v);
+	return rc;
+}
+
+static const struct state_line *old_receipts(const struct audit *a, const uint8_t c[VG_ID_BYTES])
+{
+	for (size_t j = 0; j < a->old.nr; j++)
+		if (memcmp(a->old.receipts[j].author, c, VG_ID_BYTES) == 0)
+			return &a->old.receipts[j];
+	return NULL;
+}
+
 static int receipts_pass(struct audit *a, const struct recs *all)
 {
+	const struct vg_roster *cur = vg_roster_set_current(a->set);
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
 	int rc = 0, e;
 
-	if (vg_roster_set_current(a->set) == NULL)
+	if (cur == NULL)
 		return 0;
 	if (git_reference_iterator_glob_new(&it, a->git, VG_RECEIPT_REF_PREFIX "*") < 0)
 		return vg_repo__fail(VG_EIO, "cannot list the repository's receipts branches");
 	while (rc == 0 && (e = git_reference_next(&ref, it)) == 0) {
 		const char *name = git_reference_name(ref);
 		const char *hex = name + strlen(VG_RECEIPT_REF_PREFIX);
+		const struct state_line *old;
 		uint8_t c[VG_ID_BYTES];
 		char cname[VG_AUDIT_MEMBER_MAX];
 		git_oid oid;
@@ -1213,17 +1444,58 @@ static int receipts_pass(struct audit *a, const struct recs *all)
 			rc = find(a, "foreign", VG_AUDIT_FAIL, "-", 0, name,
 				  "a branch name outside the layout");
 		} else if (git_reference_name_to_id(&oid, a->git, name) < 0) {
-			member_name(cname, vg_roster_set_current(a->set), c);
+			member_name(cname, cur, c);
 			rc = find(a, "receipt", VG_AUDIT_FAIL, cname, 0, name,
 				  "a receipts branch that names no commit");
 		} else {
-			rc = receipt_branch(a, all, name, c, &oid);
+			struct rhead *h;
+			if (a->nrh == a->caprh) {
+				size_t ncap = a->caprh ? a->caprh * 2 : 16;
+				void *nv = realloc(a->rh, ncap * sizeof(*a->rh));
+				if (nv == NULL) {
+					rc = vg_error_set(VG_ENOMEM, "out of memory");
+					git_reference_free(ref);
+					break;
+				}
+				a->rh = nv;
+				a->caprh = ncap;
+			}
+			h = &a->rh[a->nrh++];
+			memcpy(h->author, c, VG_ID_BYTES);
+			h->head = oid;
+			h->rollback = false;
+			/* 17.6 step 1: the head descends from the one the last audit verified. */
+			if ((old = old_receipts(a, c)) != NULL &&
+			    !descends(a, &oid, &old->commit)) {
+				h->rollback = true;
+				member_name(cname, cur, c);
+				rc = find(a, "rollback", VG_AUDIT_FAIL, cname, 0, name,
+					  "the receipts branch moved backwards or was rewritten "
+					  "since the last audit");
+			}
+			if (rc == 0)
+				rc = receipt_branch(a, all, name, c, &oid);
 		}
 		git_reference_free(ref);
 	}
 	if (rc == 0 && e != GIT_ITEROVER)
 		rc = vg_repo__fail(VG_EIO, "cannot list the repository's receipts branches");
 	git_reference_iterator_free(it);
+	/* Receipts branches the last audit verified that are gone (or name no commit). */
+	for (size_t j = 0; j < a->old.nr && rc == 0; j++) {
+		bool seen = false;
+		char cname[VG_AUDIT_MEMBER_MAX], hex[VG_ID_HEX_LEN + 1],
+		    name[sizeof(VG_RECEIPT_REF_PREFIX) + VG_ID_HEX_LEN];
+		for (size_t i = 0; i < a->nrh && !seen; i++)
+			seen = memcmp(a->rh[i].author, a->old.receipts[j].author, VG_ID_BYTES) == 0;
+		if (seen)
+			continue;
+		member_name(cname, cur, a->old.receipts[j].author);
+		vg_hex_encode(hex, a->old.receipts[j].author, VG_ID_BYTES);
+		snprintf(name, sizeof(name), VG_RECEIPT_REF_PREFIX "%s", hex);
+		rc = find(a, "rollback", VG_AUDIT_FAIL, cname, 0, name,
+			  "the receipts branch the last audit verified is gone");
+	}
 	return rc;
 }
 
@@ -1439,7 +1711,9 @@ done:
 	free(a.wrecs);
 	free(a.q);
 	free(a.br);
+	free(a.rh);
 	free(a.old.members);
+	free(a.old.receipts);
 	vg_roster_set_free(a.set);
 	git_odb_free(a.odb);
 	vg_repo_free(a.repo);

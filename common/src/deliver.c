@@ -166,9 +166,11 @@ fail:
 	return rc;
 }
 
-int vg_deliver_rotate(struct vg_store *s, struct vg_vault *v, const char *vault_path)
+/* 17.8, and with new_age also 17.9: a fresh age identity in the new vault. */
+static int rotate(struct vg_store *s, struct vg_vault *v, const char *vault_path, bool new_age)
 {
 	struct vg_vault *nv = NULL;
+	struct vg_age_identity *swap;
 	char path[4096];
 	uint64_t g = vg_vault_generation(v), gs;
 	int rc;
@@ -183,6 +185,12 @@ int vg_deliver_rotate(struct vg_store *s, struct vg_vault *v, const char *vault_
 	if ((rc = vg_vault_copy(&nv, v)) < 0)
 		return rc;
 	randombytes_buf(nv->key, VG_VAULT_KEY_BYTES);
+	if (new_age) {
+		vg_age_identity_free(nv->age);
+		nv->age = NULL;
+		if ((rc = vg_age_identity_generate(&nv->age)) < 0)
+			goto done;
+	}
 	/* 1. The new vault, sealed under the kept slot key, beside the old one. */
 	if ((rc = vg_vault_set_generation(nv, g + 1)) < 0 ||
 	    (rc = vg_vault_write(path, 0, nv, NULL, 0)) < 0)
@@ -200,6 +208,12 @@ int vg_deliver_rotate(struct vg_store *s, struct vg_vault *v, const char *vault_
 	}
 	/* From here the store opens only with the new key: hold it whatever happens next. */
 	memcpy(v->key, nv->key, VG_VAULT_KEY_BYTES);
+	if (new_age) {
+		/* The held identity is the new one; the old one is freed (zeroed) with nv. */
+		swap = v->age;
+		v->age = nv->age;
+		nv->age = swap;
+	}
 	if ((rc = vg_vault_set_generation(v, g + 1)) < 0)
 		goto done;
 	/* 3. The new vault in place; a crash before this is completed by recovery. */
@@ -213,6 +227,21 @@ stale:
 done:
 	vg_vault_free(nv);
 	return rc;
+}
+
+int vg_deliver_rotate(struct vg_store *s, struct vg_vault *v, const char *vault_path)
+{
+	return rotate(s, v, vault_path, false);
+}
+
+int vg_deliver_rotate_identity(struct vg_store *s, struct vg_vault *v, const char *vault_path)
+{
+	int rc = rotate(s, v, vault_path, true);
+
+	if (rc < 0)
+		return rc;
+	/* The rotation's step 4: nothing from before it stays in the WAL. */
+	return vg_deliver_finish(NULL, s, v, vault_path);
 }
 
 int vg_deliver_finish(bool *rotated, struct vg_store *s, struct vg_vault *v, const char *vault_path)

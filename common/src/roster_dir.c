@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,10 +120,38 @@ static int count_versions(uint64_t *out, const char *dir)
 	return rc;
 }
 
+static bool same(const struct vg_buf *a, const struct vg_buf *b)
+{
+	return a->len == b->len && (a->len == 0 || memcmp(a->ptr, b->ptr, a->len) == 0);
+}
+
+/*
+ * A write of version n killed after versions/<n> was renamed into place and before both
+ * top-level files were replaced (FORMAT.md 11.1): each of them is version n's or n - 1's.
+ * The versions are what was verified; the top-level pair is their copy, finished here.
+ */
+static int finish_top(const char *dir, const struct vg_buf *json, const struct vg_buf *sig,
+		      const struct vg_buf *pjson, const struct vg_buf *psig,
+		      const struct vg_buf *top, const struct vg_buf *topsig)
+{
+	char p[PATH_MAX];
+	int rc;
+
+	if (pjson->len == 0 || !(same(top, json) || same(top, pjson)) ||
+	    !(same(topsig, sig) || same(topsig, psig)))
+		return VG_EMISMATCH;
+	if ((rc = path_of(p, dir, ROSTER_FILE, NULL)) < 0 ||
+	    (rc = vg_fs_write_atomic(p, json->ptr, json->len, 0644, 0)) < 0 ||
+	    (rc = path_of(p, dir, SIG_FILE, NULL)) < 0 ||
+	    (rc = vg_fs_write_atomic(p, sig->ptr, sig->len, 0644, 0)) < 0)
+		return rc;
+	return 0;
+}
+
 int vg_roster_dir_load(struct vg_roster_set *s, const char *dir, struct vg_roster_changes *changes)
 {
 	struct vg_buf json = VG_BUF_INIT, sig = VG_BUF_INIT, top = VG_BUF_INIT,
-		      topsig = VG_BUF_INIT;
+		      topsig = VG_BUF_INIT, pjson = VG_BUF_INIT, psig = VG_BUF_INIT;
 	struct vg_roster_changes ch, sum;
 	const struct vg_roster *held = vg_roster_set_current(s);
 	uint64_t before = held != NULL ? held->version : 0, n;
@@ -145,6 +174,10 @@ int vg_roster_dir_load(struct vg_roster_set *s, const char *dir, struct vg_roste
 		goto done;
 	}
 	for (uint64_t v = 1; v <= n; v++) {
+		/* Version v - 1's files, kept for finish_top. */
+		if (v == n && ((rc = vg_buf_put(&pjson, json.ptr, json.len)) < 0 ||
+			       (rc = vg_buf_put(&psig, sig.ptr, sig.len)) < 0))
+			goto done;
 		if ((rc = read_pair(&json, &sig, dir, v)) < 0 ||
 		    (rc = vg_roster_set_add(s, json.ptr, json.len, (const char *)sig.ptr, sig.len,
 					    &ch)) < 0) {
@@ -158,8 +191,11 @@ int vg_roster_dir_load(struct vg_roster_set *s, const char *dir, struct vg_roste
 	}
 	if ((rc = read_pair(&top, &topsig, dir, 0)) < 0)
 		goto done;
-	if (top.len != json.len || topsig.len != sig.len ||
-	    memcmp(top.ptr, json.ptr, json.len) != 0 || memcmp(topsig.ptr, sig.ptr, sig.len) != 0) {
+	if ((!same(&top, &json) || !same(&topsig, &sig)) &&
+	    (rc = finish_top(dir, &json, &sig, &pjson, &psig, &top, &topsig)) != VG_EMISMATCH) {
+		if (rc < 0)
+			goto done;
+	} else if (!same(&top, &json) || !same(&topsig, &sig)) {
 		rc = vg_error_set(VG_EMISMATCH,
 				  "'%s/" ROSTER_FILE "' and its signature are not the newest "
 				  "version (" VERSIONS "/%llu)",
@@ -169,6 +205,8 @@ int vg_roster_dir_load(struct vg_roster_set *s, const char *dir, struct vg_roste
 	if (changes != NULL)
 		*changes = sum;
 done:
+	vg_buf_release(&pjson);
+	vg_buf_release(&psig);
 	vg_buf_release(&json);
 	vg_buf_release(&sig);
 	vg_buf_release(&top);

@@ -87,7 +87,10 @@ static const char receipts_schema[] =
     "CREATE TABLE IF NOT EXISTS pushes (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS receipt_marks ("
     " author BLOB PRIMARY KEY CHECK (length(author) = 32), seq INTEGER NOT NULL,"
-    " id BLOB NOT NULL CHECK (length(id) = 32)) WITHOUT ROWID;";
+    " id BLOB NOT NULL CHECK (length(id) = 32)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS receipts_seen ("
+    " author BLOB PRIMARY KEY CHECK (length(author) = 32), seq INTEGER NOT NULL,"
+    " coordinator BLOB NOT NULL CHECK (length(coordinator) = 32)) WITHOUT ROWID;";
 static const char delivered_ad[] = "vigil-delivered v1";
 
 static int db_error(struct vg_store *s, int sqlite_rc, const char *what)
@@ -418,6 +421,71 @@ int vg_store_feed_head(struct vg_store *s, uint64_t *seq_out, uint8_t id_out[VG_
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read feed head");
 	}
+	stmt_done(st);
+	return rc;
+}
+
+int vg_store_receipt_mark(struct vg_store *s, uint64_t *seq_out, const uint8_t author[VG_ID_BYTES])
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*seq_out = 0;
+	if ((rc = stmt(s, &st, "SELECT seq FROM receipt_marks WHERE author = ?")) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq_out = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read a receipt mark");
+	}
+	stmt_done(st);
+	return rc;
+}
+
+int vg_store_receipt_seen(struct vg_store *s, uint64_t *seq_out, uint8_t coordinator[VG_ID_BYTES],
+			  const uint8_t author[VG_ID_BYTES])
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*seq_out = 0;
+	memset(coordinator, 0, VG_ID_BYTES);
+	if ((rc = stmt(s, &st, "SELECT seq, coordinator FROM receipts_seen WHERE author = ?")) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == VG_ID_BYTES) {
+		*seq_out = (uint64_t)sqlite3_column_int64(st, 0);
+		memcpy(coordinator, sqlite3_column_blob(st, 1), VG_ID_BYTES);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read a receipt seen");
+	}
+	stmt_done(st);
+	return rc;
+}
+
+int vg_store_receipt_seen_put(struct vg_store *s, const uint8_t author[VG_ID_BYTES], uint64_t seq,
+			      const uint8_t coordinator[VG_ID_BYTES])
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (seq == 0 || seq > VG_ENTRY_INT_MAX)
+		return 0;
+	if ((rc = stmt(s, &st,
+		       "INSERT INTO receipts_seen (author, seq, coordinator) VALUES (?, ?, ?) "
+		       "ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, "
+		       "coordinator = excluded.coordinator WHERE excluded.seq > seq")) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	sqlite3_bind_blob(st, 3, coordinator, VG_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot note a receipt");
 	stmt_done(st);
 	return rc;
 }

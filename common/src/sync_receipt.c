@@ -21,7 +21,9 @@
 #include "vigil/deliver.h"
 #include "vigil/entry.h"
 #include "vigil/error.h"
+#include "vigil/identity.h"
 #include "vigil/receipt.h"
+#include "vigil/vault.h"
 
 #define KEY_PUSHED "pushed_seq"
 
@@ -350,6 +352,63 @@ static const uint8_t *remote_oid(struct vg_sync__receipts *x, const char *ref)
 	return NULL;
 }
 
+/*
+ * FORMAT.md 9 (receipts_seen): what the other coordinators' newest receipts the remote
+ * shows cover, for `vigil-keys revoke` (a cutoff never below a receipt, 11.7). Only a
+ * receipt that verifies and whose signer is an unrevoked coordinator of the version it
+ * names (17.6) counts; anything else is left to the auditor.
+ */
+static int note_others(struct vg_sync__receipts *x)
+{
+	const struct vg_roster *cur = vg_roster_set_current(x->set);
+	struct vg_buf json = VG_BUF_INIT, sig = VG_BUF_INIT;
+	struct vg_receipt r;
+	int rc;
+
+	if (cur == NULL || x->n == 0)
+		return 0;
+	vg_receipt_init(&r);
+	if ((rc = vg_store_begin(x->o->store)) < 0)
+		return rc;
+	for (size_t i = 0; i < x->n && rc == 0; i++) {
+		const char *hex = x->names[i] + strlen(VG_RECEIPT_REF_PREFIX);
+		const struct vg_roster_member *m, *at;
+		const struct vg_roster *v;
+		uint8_t c[VG_ID_BYTES];
+
+		if (strncmp(x->names[i], VG_RECEIPT_REF_PREFIX, strlen(VG_RECEIPT_REF_PREFIX)) !=
+			0 ||
+		    strlen(hex) != VG_ID_HEX_LEN ||
+		    vg_hex_decode(c, VG_ID_BYTES, hex, VG_ID_HEX_LEN) < 0 ||
+		    memcmp(c, x->o->self, VG_ID_BYTES) == 0 || (m = vg_roster_find(cur, c)) == NULL)
+			continue;
+		rc = vg_sync__commit_receipt(x->repo, &json, &sig, x->oids[i]);
+		if (rc == 0)
+			rc = vg_receipt_verify(&r, json.ptr, json.len, (const char *)sig.ptr,
+					       sig.len, cur->org, c, &m->key);
+		if (rc == VG_ENOMEM || rc == VG_EIO)
+			break;
+		if (rc < 0 || (v = vg_roster_set_get(x->set, r.roster)) == NULL ||
+		    (at = vg_roster_find(v, c)) == NULL || at->revoked ||
+		    at->role != VG_ROLE_COORDINATOR) {
+			vg_error_clear();
+			rc = 0;
+			continue;
+		}
+		for (size_t k = 0; k < r.nmembers && rc == 0; k++)
+			rc = vg_store_receipt_seen_put(x->o->store, r.members[k].id,
+						       r.members[k].seq, c);
+	}
+	if (rc == 0)
+		rc = vg_store_commit(x->o->store);
+	if (rc < 0)
+		vg_store_rollback(x->o->store);
+	vg_receipt_release(&r);
+	vg_buf_release(&json);
+	vg_buf_release(&sig);
+	return rc;
+}
+
 static int coordinator_step(struct vg_sync__receipts *x)
 {
 	struct vg_entry_work work = VG_ENTRY_WORK_INIT;
@@ -632,6 +691,32 @@ static int forget_pushes(struct vg_sync__receipts *x, uint64_t upto)
 	return rc;
 }
 
+/*
+ * FORMAT.md 17.9: the device's age identity was this device's recipient in a version with
+ * read-back on, so entries it wrote then open with it (whatever their file keys): true
+ * when some held version has readback true and names this device an unrevoked monitor
+ * whose age recipient is the vault's. After a rotation the vault's recipient is one no
+ * version names, so this is false again and stays so.
+ */
+static bool identity_exposed(const struct vg_sync__receipts *x)
+{
+	const struct vg_roster *cur = vg_roster_set_current(x->set);
+	struct vg_identity id;
+
+	vg_vault_identity(&id, x->o->vault);
+	for (uint64_t n = 1; cur != NULL && n <= cur->version; n++) {
+		const struct vg_roster *r = vg_roster_set_get(x->set, n);
+		const struct vg_roster_member *m;
+
+		if (r == NULL || !r->policy.readback || (m = vg_roster_find(r, x->o->self)) == NULL)
+			continue;
+		if (!m->revoked && m->role == VG_ROLE_MONITOR && m->has_age &&
+		    memcmp(m->age.pk, id.age.pk, sizeof(id.age.pk)) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int monitor_step(struct vg_sync__receipts *x)
 {
 	const struct vg_roster *cur = vg_roster_set_current(x->set);
@@ -660,6 +745,14 @@ static int monitor_step(struct vg_sync__receipts *x)
 	x->rep->received += gone;
 	if (gone > 0)
 		say(x, "%zu delivered entries are no longer readable on this device", gone);
+	if (identity_exposed(x)) {
+		if ((rc = vg_deliver_rotate_identity(x->o->store, x->o->vault, x->o->vault_path)) <
+		    0)
+			goto done;
+		x->rep->identity_rotated = true;
+		say(x, "read-back is off: this device's age identity was replaced, so what it "
+		       "wrote under read-back no longer opens here");
+	}
 done:
 	free(destroy.v);
 	return rc;
@@ -667,8 +760,10 @@ done:
 
 int vg_sync__receipts_step(struct vg_sync__receipts *x)
 {
-	if (x->role == VG_ROLE_COORDINATOR && x->o->vault != NULL)
-		return coordinator_step(x);
+	if (x->role == VG_ROLE_COORDINATOR && x->o->vault != NULL) {
+		int rc = note_others(x);
+		return rc < 0 ? rc : coordinator_step(x);
+	}
 	if (x->role == VG_ROLE_MONITOR)
 		return monitor_step(x);
 	return 0;

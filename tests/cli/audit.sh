@@ -4,110 +4,12 @@
 # holder of keys): each attack is reported by both with the right kind, both print the
 # same findings (severity, kind, member, sequence, path) and exit alike. A state file lets
 # the second audit see a rollback the first could not; without one, the audit says so.
+# Receipts: tests/cli/audit_receipts.sh, on the same repository (tests/lib/audit_repo.sh).
 . "$VIGIL_SOURCE_DIR/tests/lib/common.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/daemon.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/hostile_repo.sh"
 require_tool git sqlite3 jq minisign b2sum
-
-KEYS=$VIGIL_BUILD_DIR/keys/vigil-keys
-FEED=$VIGIL_BUILD_DIR/tests/vg_feed_tool
-RTOOL=$VIGIL_BUILD_DIR/tests/vg_roster_tool
-RECT=$VIGIL_BUILD_DIR/tests/vg_receipt_tool
-STOCK=$VIGIL_SOURCE_DIR/packaging/audit-with-stock-tools.sh
-[ -x "$KEYS" ] && [ -x "$FEED" ] && [ -x "$RTOOL" ] && [ -x "$RECT" ] || fail "vigil-keys or the test tools are not built"
-ORGPW='organisation key: a long passphrase'
-export GIT_CONFIG_NOSYSTEM=1
-
-kk() {
-	local h=$1
-	shift
-	setsid -w "$KEYS" --home "$h" "$@" </dev/null
-}
-
-# ---- an organisation: a coordinator, two monitors with entries on a bare repository ----
-declare -A H PW
-for who in office m1 m2; do
-	new_home home "$who"
-	H[$who]=$home
-	PW[$who]="vault passphrase of $who"
-	vg "$home" --passphrase-fd 3 init --name "$who" 3<<<"${PW[$who]}" >/dev/null || fail "init $who"
-done
-C=${H[office]}
-REMOTE=$T/remote.git
-git init -q --bare "$REMOTE"
-kk "$C" --passphrase-fd 3 org init --name "Example Watch" --org-key "$T/org.key" \
-	--recovery "$T/recovery.age" 3< <(printf '%s\n%s\n' "$ORGPW" "recovery pw") >/dev/null || fail "org init"
-for m in m1 m2; do
-	kk "$C" --passphrase-fd 3 enroll --role monitor --yes "$(cat "${H[$m]}/data/identity.pub")" \
-		3<<<"$ORGPW" >/dev/null || fail "enroll $m"
-done
-vg "$C" --passphrase-fd 3 remote set "$REMOTE" 3<<<"${PW[office]}" >/dev/null || fail "remote set"
-kk "$C" publish >/dev/null || fail "publish"
-ORG=$(kk "$C" org show --json | jq -r .public_key)
-author_of() { cut -d: -f3 "$1/data/identity.pub" | base64 -d | tail -c 32 | b2sum -l 256 | cut -d' ' -f1; }
-for m in m1 m2; do
-	kk "$C" --passphrase-fd 3 invite "$m" --remote "$REMOTE" -o "$T/$m.inv" 3<<<"$ORGPW" >/dev/null ||
-		fail "invite $m"
-	vg "${H[$m]}" --passphrase-fd 3 join "$T/$m.inv" --yes 3<<<"${PW[$m]}" >/dev/null || fail "join $m"
-done
-"$FEED" append --home "${H[m1]}" --count 2 <<<"${PW[m1]}" >/dev/null || fail "append m1"
-vg "${H[m1]}" sync >/dev/null || fail "sync m1"
-"$FEED" append --home "${H[m1]}" --count 1 <<<"${PW[m1]}" >/dev/null || fail "append m1"
-"$FEED" append --home "${H[m2]}" --count 2 <<<"${PW[m2]}" >/dev/null || fail "append m2"
-vg "${H[m1]}" sync >/dev/null || fail "sync m1"
-vg "${H[m2]}" sync >/dev/null || fail "sync m2"
-vg "$C" sync >/dev/null || fail "coordinator sync"
-A1=$(author_of "${H[m1]}")
-A2=$(author_of "${H[m2]}")
-REF1=refs/heads/members/$A1
-REF2=refs/heads/members/$A2
-GOOD1=$(hr_save "$REMOTE" "$REF1")
-GOOD2=$(hr_save "$REMOTE" "$REF2")
-GOODR=$(hr_save "$REMOTE" refs/heads/roster)
-# The coordinator's sync wrote its receipt, naming m1's 3 entries and m2's 2.
-CR=refs/heads/receipts/$(author_of "$C")
-GOODC=$(hr_save "$REMOTE" "$CR")
-git --git-dir="$REMOTE" show "$CR:receipt.json" | jq -e '[.members[].seq] == [3, 2] or [.members[].seq] == [2, 3]' \
-	>/dev/null || fail "the coordinator's receipt: $(git --git-dir="$REMOTE" show "$CR:receipt.json")"
-restore() {
-	hr_set "$REMOTE" "$REF1" "$GOOD1"
-	hr_set "$REMOTE" "$REF2" "$GOOD2"
-	hr_set "$REMOTE" refs/heads/roster "$GOODR"
-	hr_set "$REMOTE" "$CR" "$GOODC"
-}
-
-# audit NAME RC [STATE-SUFFIX]: both tools on the remote (each with its own copy of the state
-# file when a suffix is given); both exit RC and print the same findings, kept in $T/NAME.
-audit() {
-	local name=$1 want=$2 st=${3:-} rc1=0 rc2=0 s1=() s2=()
-	[ -n "$st" ] && s1=(--state "$T/state.vigil$st") && s2=("$T/state.stock$st")
-	# Side by side (two cores): the stock tools take seconds where vigil takes milliseconds.
-	vg "$C" audit --remote "$REMOTE" --org "$ORG" "${s1[@]}" >"$T/$name.vigil" 2>"$T/$name.vigil.err" &
-	bash "$STOCK" "$REMOTE" "$ORG" "${s2[@]}" >"$T/$name.stock" 2>"$T/$name.stock.err" || rc2=$?
-	wait $! || rc1=$?
-	for t in vigil stock; do
-		{ grep -E '^(fail|info) ' "$T/$name.$t" || true; } | cut -d' ' -f1-5 | sort >"$T/$name.$t.f"
-	done
-	[ "$rc1" = "$want" ] || fail "$name: vigil audit exited $rc1, want $want: $(cat "$T/$name.vigil" "$T/$name.vigil.err")"
-	[ "$rc2" = "$want" ] || fail "$name: the stock-tool audit exited $rc2, want $want: $(cat "$T/$name.stock" "$T/$name.stock.err")"
-	diff "$T/$name.vigil.f" "$T/$name.stock.f" >"$T/$name.diff" ||
-		fail "$name: the two tools disagree (< vigil, > stock):"$'\n'"$(cat "$T/$name.diff")"
-	cp "$T/$name.vigil.f" "$T/f"
-}
-# has LINE...: each finding line (severity kind member seq path, as a regex) was reported.
-has() {
-	for l in "$@"; do
-		grep -Eq "^$l\$" "$T/f" || fail "no finding /$l/ in:"$'\n'"$(cat "$T/f")"
-	done
-}
-# only KIND...: no failing finding of any other kind.
-only() {
-	local re
-	re=$(printf '%s|' "$@")
-	if grep -E '^fail ' "$T/f" | grep -Evq "^fail (${re%|}) "; then
-		fail "unexpected findings:"$'\n'"$(cat "$T/f")"
-	fi
-}
+. "$VIGIL_SOURCE_DIR/tests/lib/audit_repo.sh"
 
 # ---- a clean repository: clean with both; without a state the audit says what it missed ----
 audit clean 0
@@ -184,17 +86,6 @@ git --git-dir="$REMOTE" update-ref -d refs/heads/members/not-an-author
 restore
 
 # ---- what only a key holder can do: duplicates, forks, gaps, misplaced and re-signed files ----
-E12=$(hr_entry_at "$REMOTE" "$REF1" 2)
-E13=$(hr_entry_at "$REMOTE" "$REF1" 3)
-E22=$(hr_entry_at "$REMOTE" "$REF2" 2)
-mkdir "$T/e"
-seal() { # WHO SEQ PREV [--age FILE]: a validly signed entry of WHO, its id
-	local who=$1 seq=$2 prev=$3
-	shift 3
-	"$RTOOL" seal --home "${H[$who]}" --roster "$C/data/roster" --seq "$seq" --prev "$prev" \
-		--version 3 --out "$T/e" "$@" <<<"${PW[$who]}"
-}
-path() { echo "entries/${1:0:2}/${1:2:2}/$1.age"; }
 dup=$(seal m1 3 "$E12") || fail "seal a second sequence 3"
 hr_add_pair "$REMOTE" "$REF1" "$T/e/$dup.age"
 p=$(hr_git "$REMOTE" ls-tree -r --name-only "$REF2" | grep '\.age$' | head -n 1)
@@ -243,51 +134,28 @@ has "fail roster - $v versions/$v/roster.json"
 only roster
 restore
 
-# ---- forged receipts: signed by a monitor; a coordinator's naming an entry nobody wrote ----
-# forge WHO N [ARGS...]: a receipt signed by WHO's key, committed on WHO's receipts branch.
-forge() {
-	local who=$1 n=$2 dir=$T/rc-$1-$2 id tree parent commit
-	shift 2
-	id=$(author_of "${H[$who]}")
-	mkdir -p "$dir"
-	"$RECT" sign --home "${H[$who]}" --dir "$dir" --n "$n" --roster 3 "$@" <<<"${PW[$who]}" >/dev/null ||
-		fail "forging a receipt of $who"
-	tree=$(printf '100644 blob %s\treceipt.json\n100644 blob %s\treceipt.json.minisig\n' \
-		"$(hr_git "$REMOTE" hash-object -w "$dir/receipt.json")" \
-		"$(hr_git "$REMOTE" hash-object -w "$dir/receipt.json.minisig")" | hr_git "$REMOTE" mktree)
-	parent=$(hr_git "$REMOTE" rev-parse -q --verify "refs/heads/receipts/$id" || true)
-	commit=$(GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t \
-		hr_git "$REMOTE" commit-tree "$tree" ${parent:+-p "$parent"} </dev/null)
-	hr_git "$REMOTE" update-ref "refs/heads/receipts/$id" "$commit"
-}
-forge m1 1 --member "$A1:3:$E13"
-NOBODY=$(printf 'nobody wrote this' | b2sum -l 256 | cut -d' ' -f1)
-mapfile -t marks < <(printf '%s\n' "$A1:3:$E13" "$A2:2:$NOBODY" | sort) # ascending by id
-forge office 2 --prev "$NOBODY" --member "${marks[0]}" --member "${marks[1]}"
-audit forged 1
-has "fail receipt-signer m1 1 refs/heads/receipts/$A1" "fail receipt-entry m2 2 $CR" \
-	"fail receipt-chain office 2 $CR"
-only receipt-signer receipt-entry receipt-chain
-hr_git "$REMOTE" update-ref -d "refs/heads/receipts/$A1"
-restore
-audit receipts-restored 0
-
 # ---- revocation: quarantine and late_accept are notices, a fork below the cutoff fails ----
-kk "$C" --passphrase-fd 3 revoke m2 --after-seq 1 3<<<"$ORGPW" >/dev/null || fail "revoke m2"
+# The coordinator's receipt covers m2's sequence 2: a cutoff at 1 is refused, naming it,
+# and nothing is signed; --below-receipt (a device seized before what was delivered) does it.
+v0=$(kk "$C" roster --json | jq .version)
+expect_refusal 1 "below sequence 2 of 'm2', which a receipt of this coordinator covers \(refs/heads/receipts/$(author_of "$C")" \
+	kk "$C" --passphrase-fd 3 revoke m2 --after-seq 1 3<<<"$ORGPW"
+[ "$(kk "$C" roster --json | jq .version)" = "$v0" ] || fail "a refused revocation signed a version"
+kk "$C" --passphrase-fd 3 revoke m2 --after-seq 1 --below-receipt 3<<<"$ORGPW" >/dev/null || fail "revoke m2"
 kk "$C" publish >/dev/null || fail "publish the revocation"
 # The coordinator's receipt (roster version 3) covered m2's sequence 2: a cutoff of 1 is below.
 audit receipted-cutoff 1
 has "fail receipt-cutoff m2 2 $CR"
 only receipt-cutoff
 hr_git "$REMOTE" update-ref -d "$CR"
-audit revoked 0 .a
+audit revoked 0 .b
 has "info quarantined m2 2 entries/${E22:0:2}/${E22:2:2}/$E22.age"
 grep -q "^member m2 (revoked): 2 entries, 2 valid, head 2, 1 quarantined" "$T/revoked.vigil" ||
 	fail "summary of a revoked member: $(cat "$T/revoked.vigil")"
 kk "$C" --passphrase-fd 3 late-accept "$E22" 3<<<"$ORGPW" >/dev/null || fail "late-accept"
 kk "$C" publish >/dev/null || fail "publish late_accept"
 hr_git "$REMOTE" update-ref -d "$CR" # publishing pushed the coordinator's receipt again
-audit late 0 .a
+audit late 0 .b
 has "info late-accepted m2 2 entries/${E22:0:2}/${E22:2:2}/$E22.age"
 E21=$(hr_entry_at "$REMOTE" "$REF2" 1)
 below=$(seal m2 1 0000000000000000000000000000000000000000000000000000000000000000) || fail "seal below the cutoff"
@@ -299,6 +167,6 @@ has "fail duplicate m2 1 entries/${below:0:2}/${below:2:2}/$below.age" \
 hr_set "$REMOTE" "$REF2" "$GOOD2R"
 # The roster branch taken back past the revocation: the state remembers the newer version.
 hr_set "$REMOTE" refs/heads/roster "$GOODR"
-audit revocation-rolled-back 1 .a
+audit revocation-rolled-back 1 .b
 has "fail rollback - - refs/heads/roster" "fail rollback - 5 roster.json"
-echo "ok: clean, bad input, rollbacks with and without state, hostile host, duplicate, fork, gap, other author, same .age, roster removed/expired/swapped, quarantine, late_accept, receipts (clean, monitor-signed, broken chain, unheld entry, cutoff below)"
+echo "ok: clean, bad input, rollbacks with and without state, hostile host, duplicate, fork, gap, other author, same .age, roster removed/expired/swapped, quarantine, late_accept, receipts (clean, unheld entry without state, cutoff below, revocation refused below a receipt)"

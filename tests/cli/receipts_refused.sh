@@ -139,6 +139,18 @@ forge c4 3 "$A1:2:$E2"
 msync || fail "sync after a valid receipt"
 jq -e '.received_now == 2' "$T/s.json" >/dev/null || fail "valid receipt: $(cat "$T/s.json")"
 [ "$(kept)" = 1 ] || fail "after a valid receipt m1 keeps $(kept) keys"
+# ---- revoking below another coordinator's receipt: refused (FORMAT.md 11.7) ----
+# The office never saw m1's entries (the host withholds them from it), so its own cutoff
+# would be 0; its sync notes what the other coordinators' receipts cover, and revoke
+# refuses, naming one.
+hide_m1
+vg "$C" sync >/dev/null || fail "office sync"
+v0=$(jq -r .version "$C/data/roster/roster.json")
+# c2's receipt (true when written, by a coordinator then) and c3's cover sequence 3.
+expect_refusal 1 "below sequence 3 of 'm1', which a receipt of coordinator '(c2|c3)' covers \(refs/heads/receipts/($(author_of "${H[c2]}")|$(author_of "${H[c3]}"))\)" \
+	kk "$C" --passphrase-fd 3 revoke m1 3<<<"$ORGPW"
+[ "$(jq -r .version "$C/data/roster/roster.json")" = "$v0" ] || fail "a refused revocation signed a version"
+unhide_m1
 # ---- read-back policy: a valid receipt destroys nothing ----
 hide_m1
 kk "$C" --passphrase-fd 3 policy --readback 3<<<"$ORGPW" >/dev/null || fail "policy --readback"
@@ -169,4 +181,4 @@ sqlite3 "$M/data/store.db" "UPDATE pushes SET time = time - 2 * 86400" || fail "
 msync || fail "sync two days later"
 jq -e '.received_now == 1' "$T/s.json" >/dev/null || fail "max_key_days: $(cat "$T/s.json")"
 [ "$(kept)" = 0 ] || fail "max_key_days did not destroy the pushed entry's key"
-echo "ok: receipts of a monitor, a revoked coordinator, a non-recipient, a wrong id, beyond the head: not honoured"
+echo "ok: receipts of a monitor, a revoked coordinator, a non-recipient, a wrong id, beyond the head: not honoured; a revocation below another coordinator's receipt refused"

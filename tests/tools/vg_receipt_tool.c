@@ -6,6 +6,10 @@
  *       "<generation> <vault key hex>" of the home's vault.key: the tests note each vault
  *       key a home holds (its generation proves none was missed between two notes), so no
  *       build of vigil ever keeps a record of old keys.
+ *   vg_receipt_tool age --home DIR
+ *       the age identity (AGE-SECRET-KEY-1...) of the home's vault.key, then that of its
+ *       vault.key.new when one is there and opens with the passphrase: every identity a
+ *       copy of the home yields to someone holding the passphrase (FORMAT.md 17.9).
  *   vg_receipt_tool check --home DIR
  *       what a device's store says after a crash, as its next unlock sees it (recovery of
  *       FORMAT.md 17.8 applied, nothing finished): "kept=N received=N bad=N generation=G
@@ -24,9 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
+#include "vigil/age.h"
 #include "vigil/buf.h"
 #include "vigil/deliver.h"
 #include "vigil/error.h"
@@ -91,6 +97,38 @@ static int cmd_key(int argc, char **argv)
 	printf("%llu %s\n", (unsigned long long)vg_vault_generation(v), hex);
 	vg_vault_free(v);
 	return 0;
+}
+
+static int print_age(const struct vg_vault *v)
+{
+	struct vg_buf b = VG_BUF_INIT_SECURE;
+	int rc = vg_age_identity_encode(&b, v->age);
+
+	if (rc == 0)
+		printf("%.*s\n", (int)b.len, (const char *)b.ptr);
+	vg_buf_release(&b);
+	return rc;
+}
+
+static int cmd_age(int argc, char **argv)
+{
+	struct vg_home home;
+	struct vg_vault *v = NULL, *nv = NULL;
+	char path[PATH_MAX], npath[PATH_MAX + 8], pass[1100];
+	size_t len;
+	int rc;
+
+	if ((rc = open_vault(&v, &home, path, sizeof(path), opt(argc, argv, "--home"), pass,
+			     &len)) != 0)
+		return rc;
+	rc = print_age(v) < 0 ? die("age identity") : 0;
+	snprintf(npath, sizeof(npath), "%s" VG_DELIVER_NEW_SUFFIX, path);
+	if (rc == 0 && access(npath, F_OK) == 0 && vg_vault_read(&nv, npath, pass, len) == 0)
+		rc = print_age(nv) < 0 ? die("age identity") : 0;
+	sodium_memzero(pass, sizeof(pass));
+	vg_vault_free(nv);
+	vg_vault_free(v);
+	return rc;
 }
 
 struct checkctx {
@@ -335,6 +373,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (strcmp(argv[1], "key") == 0)
 		return cmd_key(argc, argv);
+	if (strcmp(argv[1], "age") == 0)
+		return cmd_age(argc, argv);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc, argv);
 	if (strcmp(argv[1], "scan") == 0)

@@ -1,7 +1,8 @@
 /*
  * Receipts (FORMAT.md 17): encoding, the strict parser and its refusals, the trusted
  * comment, signing and verifying with forgeries that must fail; and the vault's reseal
- * without passphrase that a key rotation uses (FORMAT.md 8).
+ * without passphrase that a key rotation uses (FORMAT.md 8), and a rotation that also
+ * replaces the age identity (17.9).
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,9 +11,12 @@
 #include <sodium.h>
 
 #include "testutil.h"
+#include "vigil/age.h"
+#include "vigil/deliver.h"
 #include "vigil/error.h"
 #include "vigil/id.h"
 #include "vigil/receipt.h"
+#include "vigil/store.h"
 #include "vigil/vault.h"
 #include "vigil/vigil.h"
 
@@ -210,12 +214,67 @@ static void test_vault_reseal_kept_key(void **state)
 	rmdir(dir);
 }
 
+/*
+ * FORMAT.md 17.9: a vault key rotation with a new age identity. The held vault and the file
+ * take the new identity (the signing key stays), the store's sealed values open with the
+ * new key only, and no vault.key.new is left.
+ */
+static void test_rotate_identity(void **state)
+{
+	char dir[] = "/tmp/vigil-receipt-XXXXXX", path[256], db[256], newp[300];
+	struct vg_vault *v = NULL, *w = NULL;
+	struct vg_store *s = NULL;
+	struct vg_buf out = VG_BUF_INIT_SECURE;
+	struct vg_age_recipient before, after, onfile;
+	uint8_t old_key[VG_VAULT_KEY_BYTES], old_sign[VG_MINISIGN_PK_BYTES];
+	struct vg_minisign_pk pk;
+	uint64_t gs = 0;
+	int64_t n = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vault.key", dir);
+	snprintf(db, sizeof(db), "%s/store.db", dir);
+	snprintf(newp, sizeof(newp), "%s.new", path);
+	assert_int_equal(vg_vault_generate(&v, "m1"), 0);
+	assert_int_equal(vg_vault_write(path, 1, v, "pw", 2), 0);
+	assert_int_equal(vg_store_open(&s, db), 0);
+	assert_int_equal(vg_store_put_draft(s, &n, v->key, (const uint8_t *)"{}", 2), 0);
+	vg_age_identity_recipient(&before, v->age);
+	memcpy(old_key, v->key, sizeof(old_key));
+	vg_minisign_sk_public(&pk, v->sign);
+	memcpy(old_sign, pk.pk, sizeof(old_sign));
+
+	assert_int_equal(vg_deliver_rotate_identity(s, v, path), 0);
+	vg_age_identity_recipient(&after, v->age);
+	assert_memory_not_equal(before.pk, after.pk, sizeof(before.pk));
+	assert_memory_not_equal(old_key, v->key, sizeof(old_key));
+	assert_int_equal(vg_vault_generation(v), 1);
+	assert_int_equal(vg_deliver_store_generation(s, &gs), 0);
+	assert_int_equal(gs, 1);
+	assert_int_equal(access(newp, F_OK), -1);
+	assert_int_equal(vg_vault_read(&w, path, "pw", 2), 0);
+	vg_age_identity_recipient(&onfile, w->age);
+	assert_memory_equal(onfile.pk, after.pk, sizeof(after.pk));
+	vg_minisign_sk_public(&pk, w->sign);
+	assert_memory_equal(pk.pk, old_sign, sizeof(old_sign));
+	assert_int_equal(vg_store_get_draft(s, &out, w->key, n), 0);
+	assert_int_equal(out.len, 2);
+	assert_int_equal(vg_store_get_draft(s, &out, old_key, n), VG_EAUTH);
+	vg_buf_release(&out);
+	vg_vault_free(v);
+	vg_vault_free(w);
+	vg_store_close(s);
+	vgt_rmrf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sign_verify),
 	    cmocka_unit_test(test_parse_refusals),
 	    cmocka_unit_test(test_vault_reseal_kept_key),
+	    cmocka_unit_test(test_rotate_identity),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

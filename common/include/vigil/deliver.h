@@ -53,6 +53,15 @@ int vg_deliver_rotate(struct vg_store *s, struct vg_vault *v, const char *vault_
     __attribute__((warn_unused_result));
 
 /*
+ * Rotate the vault key and, in the same new vault, the device's age identity (FORMAT.md
+ * 17.9: read-back switched off): the old identity is freed from v and gone from the home
+ * once vault.key.new is in place; a crash leaves the old vault (redone at the next sync)
+ * or the new one (recovery at unlock), as for any rotation. Then the WAL is truncated.
+ */
+int vg_deliver_rotate_identity(struct vg_store *s, struct vg_vault *v, const char *vault_path)
+    __attribute__((warn_unused_result));
+
+/*
  * Recovery at unlock (FORMAT.md 17.8), with *v just read from vault_path with pass: a
  * stale vault.key.new is removed; one whose rotation committed in the store is opened with
  * pass, renamed over vault_path, and replaces *v. Returns 0, or 1 when vault and store

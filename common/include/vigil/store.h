@@ -59,6 +59,24 @@ int vg_store_get_entry(struct vg_store *s, struct vg_entry *e, enum vg_entry_sta
 int vg_store_feed_head(struct vg_store *s, uint64_t *seq_out, uint8_t id_out[VG_ID_BYTES],
 		       const uint8_t author[VG_ID_BYTES]) __attribute__((warn_unused_result));
 
+/*
+ * A coordinator's receipt mark of author (receipt_marks, FORMAT.md 9 and 17.4): the
+ * sequence its receipts cover, its newest one or the next its sync writes; 0 when none.
+ */
+int vg_store_receipt_mark(struct vg_store *s, uint64_t *seq_out, const uint8_t author[VG_ID_BYTES])
+    __attribute__((warn_unused_result));
+
+/*
+ * What other coordinators' receipts said (receipts_seen, FORMAT.md 9): the highest
+ * sequence of author a verified receipt of another coordinator covered, and that
+ * coordinator's id; *seq_out 0 when none. put keeps the higher of the stored and seq.
+ */
+int vg_store_receipt_seen(struct vg_store *s, uint64_t *seq_out, uint8_t coordinator[VG_ID_BYTES],
+			  const uint8_t author[VG_ID_BYTES]) __attribute__((warn_unused_result));
+int vg_store_receipt_seen_put(struct vg_store *s, const uint8_t author[VG_ID_BYTES], uint64_t seq,
+			      const uint8_t coordinator[VG_ID_BYTES])
+    __attribute__((warn_unused_result));
+
 /* Number of entries of author in a state; author NULL counts all authors. */
 int vg_store_count(struct vg_store *s, uint64_t *out, const uint8_t *author,
 		   enum vg_entry_state state) __attribute__((warn_unused_result));

@@ -109,6 +109,7 @@ struct vg_sync_report {
 	size_t receipts_honoured; /* receipts that named this device correctly */
 	size_t receipts_ignored;  /* receipts not honoured (bad, unknown or revoked signer) */
 	size_t received;	  /* own entries whose read keys were destroyed by this sync */
+	bool identity_rotated;	  /* read-back went off: a new age identity (17.9) */
 	double seconds;		  /* how long it took */
 	bool revoked;		  /* this device is revoked in the newest roster held */
 };
