@@ -34,6 +34,7 @@
 #                                   the organisation and enrols the monitors (no remote:
 #                                   the test sets it, publishes and invites)
 #   vgn / kkn HOME ARGS...          vg / kk bounded to 60 s
+#   refused WHAT PATTERN CMD...     CMD fails saying /PATTERN/ (not a usage error)
 #   net_join WHO URL [INVITE-ARGS...]
 #                                   COORD invites WHO with --remote URL and the arguments
 #                                   (--pin, --credential), WHO joins (--json output in
@@ -368,6 +369,16 @@ kkn() {
 	local h=$1
 	shift
 	timeout 60 setsid -w "$KEYS" --home "$h" "$@" </dev/null
+}
+
+# refused WHAT PATTERN COMMAND...: COMMAND fails and its output names the problem (the
+# extended regular expression PATTERN, case-insensitive): a usage error is not enough.
+refused() {
+	local what=$1 pat=$2
+	shift 2
+	expect_fail "$what" "$@"
+	grep -Eiq -- "$pat" "$T/.out" || fail "$what: the refusal does not say /$pat/: $(cat "$T/.out")"
+	! grep -q "usage:" "$T/.out" || fail "$what: refused as a usage error: $(cat "$T/.out")"
 }
 
 # elapsed_ms START: milliseconds since START (a `date +%s%N`).
