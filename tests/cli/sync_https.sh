@@ -11,7 +11,8 @@
 #   itself in the server's log; stock git clones the result and `git fsck --strict` is clean;
 # - the server restarted with another self-signed certificate: refused with both pins
 #   named, exit 1, nothing trusted moves; no pin (the system CA bundle): the self-signed
-#   certificate refused; the coordinator takes the new pin and syncs;
+#   certificate refused; the coordinator takes the new pin and syncs; the first one back,
+#   the monitor's waiting entry goes;
 # - through the HTTP CONNECT proxy of `[sync] proxy`: with nothing listening there the sync
 #   fails (the proxy is really used), with the proxy up it works and the proxy logged the
 #   CONNECT to the server;
@@ -127,6 +128,10 @@ vgn "$C" sync >"$T/ca.out" 2>"$T/ca.err" || rc=$?
 grep -qi "certificate" "$T/ca.err" || fail "the CA refusal does not say certificate: $(cat "$T/ca.err")"
 rs "$URL" --pin "$PIN2" >"$T/rs3.out" || fail "remote set the new pin"
 vgn "$C" sync --json >"$T/c2.json" || fail "the coordinator with the new pin: $(cat "$T/c2.json")"
+# The first certificate back (the monitor still pins it), and the coordinator's pin too.
+stop_https
+start_https "$T/srv" c1 --user "office:$TOK_OFFICE" --user "m1:$TOK_M1"
+rs "$URL" --pin "$PIN1" >/dev/null || fail "remote set the first pin again"
 
 # ---- through the HTTP CONNECT proxy of the configuration ----
 PROXY_PORT=$(free_port)
@@ -140,9 +145,10 @@ vgn "$C" sync >"$T/px0.out" 2>"$T/px0.err" || rc=$?
 ! tail -n +$((mark + 1)) "$HTTPS_LOG" | grep -q "^[A-Z]* /" || fail "the server was reached without the proxy"
 start_proxy
 entries "$M" 2
-vgn "$M" sync --json | jq -e '.pushed == 2' >/dev/null || fail "the monitor could not push (no proxy for it)"
+vgn "$M" sync --json >"$T/m3.json" || fail "the monitor's sync with its certificate back: $(cat "$T/m3.json")"
+jq -e '.pushed == 3 and .pending == 0' "$T/m3.json" >/dev/null || fail "the monitor's pending entry: $(cat "$T/m3.json")"
 vgn "$C" sync --json >"$T/px.json" || fail "sync through the proxy: $(cat "$T/px.json") $(cat "$PROXY_LOG" 2>/dev/null)"
-jq -e '.accepted == 2' "$T/px.json" >/dev/null || fail "through the proxy: $(cat "$T/px.json")"
+jq -e '.accepted == 3' "$T/px.json" >/dev/null || fail "through the proxy: $(cat "$T/px.json")"
 grep -qx "CONNECT 127.0.0.1:$HTTPS_PORT ok" "$PROXY_LOG" ||
 	fail "the proxy did not see the CONNECT to the server: $(cat "$PROXY_LOG")"
 rm -f "$C/config/vigil.conf"

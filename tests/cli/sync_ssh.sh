@@ -7,6 +7,8 @@
 # - `vigil-keys invite` refuses an RSA key and a missing pin; a monitor joins with an
 #   invitation carrying remote, pin and key; entries go monitor -> coordinator (accepted),
 #   the receipt and a new roster come back; sshd saw each device log in with its own key;
+# - a push the server's pre-receive hook declines fails (exit 1, "rejected"/"declined"),
+#   the entry stays pending, the server's branch does not move;
 # - stock git clones the server's repository over ssh and `git fsck --strict` is clean;
 # - no key leaves the vault: the key file's text is nowhere in the homes;
 # - a changed host key is refused with the mismatch named (both fingerprints), quickly,
@@ -102,6 +104,20 @@ vgn "$M" sync --json >"$T/m2.json" || fail "monitor's second sync: $(cat "$T/m2.
 jq -e '.receipts_honoured == 1 and .received_now == 4 and .roster_taken == 1' "$T/m2.json" >/dev/null ||
 	fail "receipt and roster back over ssh: $(cat "$T/m2.json")"
 cmp -s "$C/data/roster/roster.json" "$M/data/roster/roster.json" || fail "the monitor's roster is not the new one"
+
+# ---- a push the server declines (its pre-receive hook) is a failure, not a delivery ----
+printf '#!/bin/sh\necho "declined by the test hook" >&2\nexit 1\n' >"$REPO/hooks/pre-receive"
+chmod 0755 "$REPO/hooks/pre-receive"
+before=$(git --git-dir="$REPO" rev-parse "members/${A[m1]}")
+entries "$M" 1
+rc=0
+vgn "$M" sync --json >"$T/dec.json" 2>"$T/dec.err" || rc=$?
+[ $rc = 1 ] || fail "a declined push exited $rc, want 1: $(cat "$T/dec.json" "$T/dec.err")"
+grep -Eiq "reject|declin" "$T/dec.err" || fail "a declined push: the error does not say so: $(cat "$T/dec.err")"
+[ "$(git --git-dir="$REPO" rev-parse "members/${A[m1]}")" = "$before" ] || fail "the declined push moved the branch"
+vg "$M" status --json | jq -e '.pending == 1' >/dev/null || fail "a declined entry is not pending: $(vg "$M" status --json)"
+rm "$REPO/hooks/pre-receive"
+vgn "$M" sync --json | jq -e '.pushed == 1 and .pending == 0' >/dev/null || fail "the push after the hook is gone"
 
 # ---- stock git over ssh: a mirror clone, fsck --strict ----
 stock_git_ssh office clone -q --mirror "$URL" "$T/mirror.git" || fail "stock git clone --mirror over ssh"
