@@ -7,6 +7,7 @@
 #include "vigil/id.h"
 #include "vigil/identity.h"
 #include "vigil/invite.h"
+#include "vigil/net.h"
 
 static int run(struct vg_keys *k, int argc, char **argv)
 {
@@ -37,6 +38,15 @@ static int run(struct vg_keys *k, int argc, char **argv)
 						   "output otherwise)");
 	if (opts[3].set && (rc = vg_fs_read_file(&cred, opts[3].value, 8192)) < 0)
 		goto fail;
+	/* The remote, pin and credential must suit each other (vigil/net.h): an ssh remote
+	 * needs a pin and an Ed25519 key; a path remote takes neither. */
+	if ((strstr(opts[0].value, "://") != NULL && strncmp(opts[0].value, "file://", 7) != 0 &&
+	     (rc = vg_net__url_check(opts[0].value)) < 0) ||
+	    (rc = vg_net_check(opts[0].value, opts[2].set ? pin : NULL, cred.ptr, cred.len, NULL)) <
+		0) {
+		status = vg_keys_fail(VG_EXIT_USAGE, "%s", vg_error_last());
+		goto done;
+	}
 	if ((rc = vg_keys_load(&s, k)) < 0)
 		goto fail;
 	r = vg_roster_set_current(s);
@@ -106,8 +116,15 @@ const struct vg_keys_command vg_keys_invite = {
     "\n"
     "  --remote URL       where the member syncs: a path, ssh://..., https://...\n"
     "  -o, --output FILE  write the invitation there (never replacing a file)\n"
-    "  --pin PIN          'sha256:' and 64 hex digits, or OpenSSH's 'SHA256:...' fingerprint\n"
-    "  --credential FILE  up to 8 KiB to encrypt to the member (its transport credential)\n"
+    "  --pin PIN          the server's key. ssh (required): its host key's 'SHA256:...'\n"
+    "                     (ssh-keyscan HOST | ssh-keygen -lf -); https (optional; without,\n"
+    "                     the system's certificate authorities): 'sha256:' and the hex\n"
+    "                     SHA-256 of its certificate (openssl x509 -outform der | sha256sum)\n"
+    "  --credential FILE  the member's transport credential, encrypted to it: for ssh an\n"
+    "                     unencrypted OpenSSH Ed25519 key (ssh-keygen -t ed25519 -N '' -f\n"
+    "                     KEY; RSA is refused: libssh2 1.10 cannot sign with it), for https\n"
+    "                     'username=NAME' and 'password=TOKEN' lines; a path remote takes\n"
+    "                     no pin and no credential\n"
     "  --org-key FILE     the organisation key (default: the last one used)\n"
     "  --json             {\"member\", \"file\", \"fingerprint\", \"roster\"} (needs -o)\n",
 };

@@ -33,6 +33,14 @@ static int show(struct vg_client *c)
 	}
 	for (size_t i = 0; i < VG_CONFIG_KEYS; i++) {
 		vg_config_item(&it, &cfg, i);
+		if (!c->cli->json && it.text != NULL) {
+			printf("[%s] %s = %s  ; ", it.section, it.key, it.text);
+			if (it.line > 0)
+				printf("from line %d of the file (default: none)\n", it.line);
+			else
+				puts("default (none)");
+			continue;
+		}
 		if (!c->cli->json) {
 			printf("[%s] %s = %u  ; %s, ", it.section, it.key, it.value, it.unit);
 			if (it.line > 0)
@@ -42,10 +50,17 @@ static int show(struct vg_client *c)
 				puts("default");
 			continue;
 		}
-		o = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:o}", "section", it.section, "key", it.key,
-			      "value", (json_int_t)it.value, "default", (json_int_t)it.fallback,
-			      "unit", it.unit, "origin", it.line > 0 ? "file" : "default", "line",
-			      it.line > 0 ? json_integer(it.line) : json_null());
+		if (it.text != NULL)
+			o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "section", it.section, "key",
+				      it.key, "value", it.text, "default", it.text_fallback, "unit",
+				      it.unit, "origin", it.line > 0 ? "file" : "default", "line",
+				      it.line > 0 ? json_integer(it.line) : json_null());
+		else
+			o = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:o}", "section", it.section, "key",
+				      it.key, "value", (json_int_t)it.value, "default",
+				      (json_int_t)it.fallback, "unit", it.unit, "origin",
+				      it.line > 0 ? "file" : "default", "line",
+				      it.line > 0 ? json_integer(it.line) : json_null());
 		if (o == NULL || json_array_append_new(items, o) < 0) {
 			json_decref(out);
 			return vg_client_fail(VG_EXIT_REFUSED, "out of memory");

@@ -81,6 +81,7 @@ struct vg_agent {
 	bool duress;  /* the duress passphrase was given: wipe once the reply is sent */
 	bool revoked; /* a sync found this device revoked: wipe once the reply is sent */
 	struct vg_agent_sched sched;
+	struct vg_net *net_idle; /* a waiting network helper, started before unlock (sync.c) */
 };
 
 /* Milliseconds on CLOCK_BOOTTIME, which keeps counting while the machine sleeps. */
@@ -210,6 +211,9 @@ int vg_agent_alarm_clear(struct vg_agent *a, struct vg_agent_conn *c,
  * home (joined); otherwise *why says which ("locked", "no remote", "not joined").
  */
 bool vg_agent_sync_ready(struct vg_agent *a, const char **why);
+/* Start a waiting vigil-net when none waits (at start, before any unlock, and after each
+ * sync, which takes the waiting one). Never fatal: a sync starts one itself. */
+void vg_agent_net_ready(struct vg_agent *a);
 /* One sync nobody asked for (the schedule's): logged and recorded, no reply. A device
  * found revoked is wiped at once. */
 void vg_agent_sync_background(struct vg_agent *a);

@@ -181,6 +181,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	write_pid(&a);
+	/* The network helper starts now, before any unlock (and after detaching: it is this
+	 * process's child). */
+	vg_agent_net_ready(&a);
 	vg_agent_log("started (%s, socket %s, auto-lock %s%u s)",
 		     a.foreground ? "foreground" : "detached",
 		     a.activated ? "from systemd" : "bound here",

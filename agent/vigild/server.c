@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "vigil/net.h"
 #include "vigil/error.h"
 #include "vigil/store.h"
 
@@ -418,6 +419,8 @@ void vg_agent_release(struct vg_agent *a)
 		conn_remove(a, a->nconns - 1);
 	vg_agent_lock(a, "stopping");
 	vg_agent_logind_close(a);
+	vg_net_free(a->net_idle);
+	a->net_idle = NULL;
 	vg_store_close(a->store);
 	a->store = NULL;
 	if (a->own_socket && lstat(a->sock_path, &st) == 0 && st.st_dev == a->sock_dev &&

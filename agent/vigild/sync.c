@@ -18,6 +18,7 @@
 #include "vigil/fs.h"
 #include "vigil/identity.h"
 #include "vigil/invite.h"
+#include "vigil/net.h"
 #include "vigil/record.h"
 #include "vigil/roster.h"
 #include "vigil/sync.h"
@@ -102,6 +103,58 @@ static int vault_remote(const struct vg_vault *v, char out[VG_SYNC_REMOTE_MAX + 
 	memcpy(out, val, len);
 	out[len] = '\0';
 	return 0;
+}
+
+/* The pin and transport credential kept in the held vault (NULL / 0 when none). */
+static int vault_net(const struct vg_vault *v, const uint8_t **pin, const uint8_t **cred,
+		     size_t *cred_len)
+{
+	size_t len;
+	int rc;
+
+	*pin = *cred = NULL;
+	*cred_len = 0;
+	rc = vg_vault_record_get(v, VG_VAULT_REC_PIN, pin, &len);
+	if (rc == VG_ENOTFOUND)
+		*pin = NULL;
+	else if (rc < 0)
+		return rc;
+	else if (len != 32)
+		return vg_error_set(VG_EFORMAT, "vault: bad pin record");
+	rc = vg_vault_record_get(v, VG_VAULT_REC_CREDENTIAL, cred, cred_len);
+	if (rc == VG_ENOTFOUND) {
+		*cred = NULL;
+		*cred_len = 0;
+	} else if (rc < 0) {
+		return rc;
+	}
+	vg_error_clear();
+	return 0;
+}
+
+/* A sync's network options: the waiting helper is handed over (the sync frees it). */
+static void net_options(struct vg_agent *a, struct vg_sync_net *net, const uint8_t *pin,
+			const uint8_t *cred, size_t cred_len)
+{
+	memset(net, 0, sizeof(*net));
+	net->pin = pin;
+	net->cred = cred;
+	net->cred_len = cred_len;
+	net->proxy = a->config.sync_proxy;
+	net->helper = a->net_idle;
+	a->net_idle = NULL;
+}
+
+void vg_agent_net_ready(struct vg_agent *a)
+{
+	int rc;
+
+	if (a->net_idle != NULL)
+		return;
+	if ((rc = vg_net_spawn(&a->net_idle, NULL)) < 0) {
+		a->net_idle = NULL;
+		vg_agent_log("network helper not started: %s", vg_error_last());
+	}
 }
 
 static json_t *report_base(const struct vg_sync_report *r);
@@ -207,6 +260,30 @@ int vg_agent_sync_status(struct vg_agent *a, json_t *reply)
 	return rc;
 }
 
+/* The pin and credential kind of the held vault as remote_show and remote_set give them. */
+static int net_members(json_t *reply, const struct vg_vault *v, const char *url)
+{
+	const uint8_t *pin, *cred;
+	size_t len;
+	const char *kind = NULL;
+	char text[VG_NET_PIN_TEXT_MAX];
+	int rc;
+
+	if ((rc = vault_net(v, &pin, &cred, &len)) < 0)
+		return rc;
+	if (pin != NULL)
+		vg_net_pin_text(text, vg_remote_kind(url), pin);
+	/* The kind only: what the credential is, never a byte of it. */
+	if (len > 0 && vg_net_check(url, pin, cred, len, &kind) < 0) {
+		vg_error_clear();
+		kind = "unusable";
+	}
+	if ((rc = set(reply, "pin", pin != NULL ? json_string(text) : json_null())) < 0 ||
+	    (rc = set(reply, "credential", kind != NULL ? json_string(kind) : json_null())) < 0)
+		return rc;
+	return 0;
+}
+
 int vg_agent_remote_show(struct vg_agent *a, struct vg_agent_conn *c,
 			 const struct vg_ipc_request *req, json_t *reply, const char **code)
 {
@@ -217,12 +294,19 @@ int vg_agent_remote_show(struct vg_agent *a, struct vg_agent_conn *c,
 	(void)req;
 	if ((rc = need_keys(a, code)) < 0)
 		return rc;
+	vg_agent_touch(a);
 	rc = vault_remote(a->vault, remote);
 	if (rc == VG_ENOTFOUND)
-		return set(reply, "remote", json_null());
+		return set(reply, "remote", json_null()) < 0 ||
+			       set(reply, "pin", json_null()) < 0 ||
+			       set(reply, "credential", json_null()) < 0
+			   ? VG_ENOMEM
+			   : 0;
 	if (rc < 0)
 		return rc;
-	return set(reply, "remote", json_string(remote));
+	if ((rc = set(reply, "remote", json_string(remote))) < 0)
+		return rc;
+	return net_members(reply, a->vault, remote);
 }
 
 /*
@@ -247,33 +331,105 @@ static int read_vault(struct vg_agent *a, struct vg_vault **v, const struct vg_b
 	return vg_agent_vault_read(a, v, pass->ptr, pass->len);
 }
 
+/*
+ * Replace the remote, and the pin and credential when given (kept otherwise; removed with
+ * pin "" or no_credential). What results is checked as a whole (vg_net_check: an ssh remote
+ * needs a pin and an Ed25519 key), and a new ssh host needs a new pin. The reply names what
+ * changed.
+ */
 int vg_agent_remote_set(struct vg_agent *a, struct vg_agent_conn *c,
 			const struct vg_ipc_request *req, json_t *reply, const char **code)
 {
 	const char *url = vg_ipc_request_string(req, "url");
+	const char *pin_text = vg_ipc_request_string(req, "pin");
 	const struct vg_buf *pass = vg_ipc_request_bytes(req, "passphrase");
+	const struct vg_buf *new_cred = vg_ipc_request_bytes(req, "credential");
+	json_t *no_cred = vg_ipc_request_json(req, "no_credential");
+	bool drop_cred = no_cred != NULL && json_integer_value(no_cred) != 0;
 	struct vg_vault *v = NULL;
+	char old_url[VG_SYNC_REMOTE_MAX + 1] = "", old_host[256], new_host[256];
+	const uint8_t *old_pin, *old_cred, *pin, *cred;
+	uint8_t new_pin[32];
+	size_t old_len, len;
+	bool pin_changed, cred_changed, url_changed;
+	json_t *changed;
 	long before;
 	int rc;
 
-	if ((rc = vg_sync_remote_check(url)) < 0) {
+	if ((rc = vg_sync_remote_check(url)) < 0 ||
+	    (pin_text != NULL && pin_text[0] != '\0' &&
+	     (rc = vg_invite_pin_parse(new_pin, pin_text)) < 0)) {
 		*code = "usage";
 		return rc;
+	}
+	if (drop_cred && new_cred != NULL) {
+		*code = "usage";
+		return vg_error_set(VG_EINVAL, "--credential and --no-credential together");
 	}
 	progress_cb(c, "checking the passphrase");
 	before = vg_agent_vmlck();
 	if ((rc = read_vault(a, &v, pass)) < 0)
 		return rc;
-	if ((rc = vg_vault_record_set(v, VG_VAULT_REC_REMOTE, (const uint8_t *)url, strlen(url))) <
-	    0) {
-		vg_vault_free(v);
-		return rc;
+	if ((rc = vault_remote(v, old_url)) < 0 && rc != VG_ENOTFOUND)
+		goto fail;
+	if (rc == VG_ENOTFOUND)
+		old_url[0] = '\0';
+	if ((rc = vault_net(v, &old_pin, &old_cred, &old_len)) < 0)
+		goto fail;
+	pin = pin_text == NULL ? old_pin : pin_text[0] == '\0' ? NULL : new_pin;
+	cred = drop_cred ? NULL : new_cred != NULL ? new_cred->ptr : old_cred;
+	len = drop_cred ? 0 : new_cred != NULL ? new_cred->len : old_len;
+	vg_remote_host(old_host, sizeof(old_host), old_url);
+	vg_remote_host(new_host, sizeof(new_host), url);
+	if (vg_remote_kind(url) == VG_REMOTE_SSH && pin_text == NULL &&
+	    (vg_remote_kind(old_url) != VG_REMOTE_SSH || strcmp(old_host, new_host) != 0)) {
+		*code = "usage";
+		rc = vg_error_set(
+		    VG_EINVAL, "a new ssh host needs its host-key pin (--pin): ssh-keyscan HOST | "
+			       "ssh-keygen -lf -");
+		goto fail;
 	}
+	/* A path remote drops what only a network remote uses, unless it was given. */
+	if (vg_remote_kind(url) == VG_REMOTE_PATH) {
+		if (pin_text == NULL)
+			pin = NULL;
+		if (new_cred == NULL)
+			cred = NULL, len = 0;
+	}
+	if ((rc = vg_net_check(url, pin, cred, len, NULL)) < 0) {
+		*code = "usage";
+		goto fail;
+	}
+	url_changed = strcmp(old_url, url) != 0;
+	pin_changed =
+	    (pin == NULL) != (old_pin == NULL) || (pin != NULL && memcmp(pin, old_pin, 32) != 0);
+	cred_changed = len != old_len || (len > 0 && sodium_memcmp(cred, old_cred, len) != 0);
+	if ((rc = vg_vault_record_set(v, VG_VAULT_REC_REMOTE, (const uint8_t *)url, strlen(url))) <
+		0 ||
+	    (pin_changed && (rc = vg_vault_record_set(v, VG_VAULT_REC_PIN, pin, 32)) < 0))
+		goto fail;
+	/* old_pin and old_cred point into v: they are only read above (what is written is
+	 * new_pin, new_cred or nothing). */
+	if (cred_changed &&
+	    (rc = vg_vault_record_set(v, VG_VAULT_REC_CREDENTIAL, len > 0 ? cred : NULL, len)) < 0)
+		goto fail;
 	progress_cb(c, "sealing the vault");
 	if ((rc = reseal(a, v, pass, before)) < 0)
 		return rc;
-	vg_agent_log("remote changed");
-	return set(reply, "remote", json_string(url));
+	vg_agent_log("remote changed (%s%s%s)", url_changed ? "remote " : "",
+		     pin_changed ? "pin " : "", cred_changed ? "credential" : "");
+	if ((changed = json_array()) == NULL || set(reply, "changed", changed) < 0)
+		return vg_error_set(VG_ENOMEM, "cannot build the reply");
+	if ((url_changed && json_array_append_new(changed, json_string("remote")) < 0) ||
+	    (pin_changed && json_array_append_new(changed, json_string("pin")) < 0) ||
+	    (cred_changed && json_array_append_new(changed, json_string("credential")) < 0))
+		return vg_error_set(VG_ENOMEM, "cannot build the reply");
+	if ((rc = set(reply, "remote", json_string(url))) < 0)
+		return rc;
+	return net_members(reply, a->vault, url);
+fail:
+	vg_vault_free(v);
+	return rc;
 }
 
 static json_t *report_json(const struct vg_sync_report *r)
@@ -317,6 +473,8 @@ static int run_sync(struct vg_agent *a, struct vg_agent_conn *c, json_t *reply)
 	struct vg_sync_options o;
 	struct vg_sync_report r;
 	char remote[VG_SYNC_REMOTE_MAX + 1], repo[PATH_MAX], roster[PATH_MAX];
+	const uint8_t *pin, *cred;
+	size_t cred_len;
 	json_t *rep;
 	int rc;
 
@@ -336,9 +494,12 @@ static int run_sync(struct vg_agent *a, struct vg_agent_conn *c, json_t *reply)
 	o.ctx = c;
 	o.vault = a->vault;
 	o.vault_path = a->vault_path;
-	if ((rc = self_id(a, o.self)) < 0)
+	o.seconds = a->config.sync_timeout;
+	if ((rc = self_id(a, o.self)) < 0 || (rc = vault_net(a->vault, &pin, &cred, &cred_len)) < 0)
 		return rc;
+	net_options(a, &o.net, pin, cred, cred_len);
 	rc = vg_sync_run(&r, &o);
+	vg_agent_net_ready(a); /* a fresh helper waits for the next sync */
 	/* The case index in memory may summarise entries this device can no longer read. */
 	if (r.received > 0)
 		vg_agent_cases_drop(a, false);
@@ -562,9 +723,27 @@ int vg_agent_join(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_i
 	}
 	if (rc < 0 && rc != VG_ENOTFOUND)
 		goto done;
-	progress_cb(c, "fetching the roster from the invitation's remote");
-	if ((rc = vg_sync_fetch_roster(&rs, head, repo, inv.remote, &inv.org_key, 0)) < 0)
+	/* The credential opens first: a network remote needs it to fetch the roster. */
+	if (inv.credential.len > 0 &&
+	    (rc = vg_age_decrypt(&cred, v->age, inv.credential.ptr, inv.credential.len)) < 0) {
+		vg_error_prefix(rc, "cannot open the invitation's credential");
 		goto done;
+	}
+	if ((rc = vg_net_check(inv.remote, inv.has_pin ? inv.pin : NULL, cred.ptr, cred.len,
+			       NULL)) < 0) {
+		vg_error_prefix(rc, "the invitation's remote");
+		goto done;
+	}
+	progress_cb(c, "fetching the roster from the invitation's remote");
+	{
+		struct vg_sync_net net;
+		net_options(a, &net, inv.has_pin ? inv.pin : NULL, cred.ptr, cred.len);
+		rc = vg_sync_fetch_roster(&rs, head, repo, inv.remote, &net, &inv.org_key,
+					  a->config.sync_timeout);
+		vg_agent_net_ready(a);
+		if (rc < 0)
+			goto done;
+	}
 	cur = vg_roster_set_current(rs);
 	pinned = vg_roster_set_get(rs, inv.roster_version);
 	if (pinned == NULL || memcmp(pinned->hash, inv.roster_hash, VG_ID_BYTES) != 0) {
@@ -588,11 +767,6 @@ int vg_agent_join(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_i
 	if ((rc = vg_sync_roster_save(rs, roster, repo, head)) < 0)
 		goto done;
 	/* Remote, credential and pin go into the vault, resealed under the same passphrase. */
-	if (inv.credential.len > 0 &&
-	    (rc = vg_age_decrypt(&cred, v->age, inv.credential.ptr, inv.credential.len)) < 0) {
-		vg_error_prefix(rc, "cannot open the invitation's credential");
-		goto done;
-	}
 	if ((rc = vg_vault_record_set(v, VG_VAULT_REC_REMOTE, (const uint8_t *)inv.remote,
 				      strlen(inv.remote))) < 0 ||
 	    (rc = vg_vault_record_set(v, VG_VAULT_REC_CREDENTIAL, cred.len > 0 ? cred.ptr : NULL,

@@ -32,6 +32,7 @@
 #include "sync_state.h"
 #include "vigil/audit.h"
 #include "vigil/error.h"
+#include "vigil/net.h"
 #include "vigil/fs.h"
 #include "vigil/receipt.h"
 #include "vigil/repo.h"
@@ -1391,6 +1392,12 @@ int vg_audit_run(struct vg_audit_report **out, const struct vg_audit_options *o)
 	}
 	if ((rc = vg_sync_remote_check(o->remote)) < 0)
 		goto done;
+	if (vg_remote_kind(o->remote) != VG_REMOTE_PATH) {
+		rc = vg_error_set(VG_EUNSUPPORTED,
+				  "an audit reads a repository on this machine: clone the remote "
+				  "(git clone --mirror URL) and audit the clone");
+		goto done;
+	}
 	path = strncmp(o->remote, "file://", 7) == 0 ? o->remote + 7 : o->remote;
 	if ((rc = vg_repo_open(&a.repo, path, 0)) < 0)
 		goto done;

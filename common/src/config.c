@@ -10,6 +10,7 @@
 #include "vigil/config.h"
 #include "vigil/error.h"
 #include "vigil/fs.h"
+#include "vigil/net.h"
 
 /* inih's line buffer (INI_MAX_LINE): longer lines would be split, so they are refused. */
 #define LINE_MAX_BYTES 196
@@ -18,7 +19,7 @@ struct key {
 	const char *section;
 	const char *name;
 	int (*parse)(struct vg_config *c, const char *value, const char **why);
-	size_t field; /* offsetof the unsigned it sets, for vg_config_item */
+	size_t field; /* offsetof what it sets, for vg_config_item */
 };
 
 /* Seconds: decimal digits only, no sign, no leading zero, at most max. */
@@ -51,9 +52,31 @@ static int parse_interval(struct vg_config *c, const char *v, const char **why)
 	return parse_seconds(&c->sync_interval, v, VG_CONFIG_SYNC_INTERVAL_MAX);
 }
 
+static int parse_timeout(struct vg_config *c, const char *v, const char **why)
+{
+	*why = "must be a number of seconds from 5 to 86400";
+	return parse_seconds(&c->sync_timeout, v, VG_CONFIG_SYNC_TIMEOUT_MAX) < 0 ||
+		       c->sync_timeout < VG_CONFIG_SYNC_TIMEOUT_MIN
+		   ? -1
+		   : 0;
+}
+
+static int parse_proxy(struct vg_config *c, const char *v, const char **why)
+{
+	*why = "must be empty or http://HOST:PORT (an HTTP CONNECT proxy)";
+	if (vg_net_proxy_check(v) < 0) {
+		vg_error_clear();
+		return -1;
+	}
+	snprintf(c->sync_proxy, sizeof(c->sync_proxy), "%s", v);
+	return 0;
+}
+
 static const struct key keys[] = {
     {"agent", "autolock", parse_autolock, offsetof(struct vg_config, autolock)},
     {"sync", "interval", parse_interval, offsetof(struct vg_config, sync_interval)},
+    {"sync", "timeout", parse_timeout, offsetof(struct vg_config, sync_timeout)},
+    {"sync", "proxy", parse_proxy, offsetof(struct vg_config, sync_proxy)},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -136,6 +159,7 @@ void vg_config_init(struct vg_config *c)
 	memset(c, 0, sizeof(*c));
 	c->autolock = VG_CONFIG_AUTOLOCK_DEFAULT;
 	c->sync_interval = VG_CONFIG_SYNC_INTERVAL_DEFAULT;
+	c->sync_timeout = VG_CONFIG_SYNC_TIMEOUT_DEFAULT;
 }
 
 void vg_config_item(struct vg_config_item *out, const struct vg_config *c, size_t i)
@@ -150,7 +174,13 @@ void vg_config_item(struct vg_config_item *out, const struct vg_config *c, size_
 	out->key = keys[i].name;
 	out->unit = "seconds";
 	out->line = c->line[i];
-	/* Every key this version knows is a number of seconds. */
+	if (keys[i].field == offsetof(struct vg_config, sync_proxy)) { /* the one text key */
+		out->unit = "";
+		out->text = c->sync_proxy;
+		out->text_fallback = "";
+		return;
+	}
+	/* Every other key this version knows is a number of seconds. */
 	memcpy(&out->value, (const char *)c + keys[i].field, sizeof(unsigned));
 	memcpy(&out->fallback, (const char *)&d + keys[i].field, sizeof(unsigned));
 }

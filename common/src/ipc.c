@@ -36,7 +36,7 @@ struct member {
 	bool required;
 };
 
-#define MEMBERS_MAX 4
+#define MEMBERS_MAX 5
 
 struct command {
 	const char *name;
@@ -75,7 +75,14 @@ static const struct command commands[] = {
     {"remote_show", VG_IPC_REMOTE_SHOW, {{0}}},
     {"remote_set",
      VG_IPC_REMOTE_SET,
-     {{"url", M_STRING, 1024, true}, {"passphrase", M_SECRET, VG_IPC_SECRET_MAX, true}}},
+     {{"url", M_STRING, 1024, true},
+      {"passphrase", M_SECRET, VG_IPC_SECRET_MAX, true},
+      /* absent: kept; "": removed (--no-pin); else a pin as vg_invite_pin_parse reads */
+      {"pin", M_STRING, 80, false},
+      /* the new transport credential (vigil/net.h: at most 8 KiB) */
+      {"credential", M_SECRET, 8192, false},
+      /* 1: remove the credential (--no-credential) */
+      {"no_credential", M_UINT, 0, false}}},
     {"sync", VG_IPC_SYNC, {{0}}},
     {"join",
      VG_IPC_JOIN,

@@ -37,6 +37,7 @@
 #include "vigil/fs.h"
 #include "vigil/home.h"
 #include "vigil/minisign.h"
+#include "vigil/net.h"
 #include "vigil/receipt.h"
 #include "vigil/repo.h"
 #include "vigil/sync.h"
@@ -81,6 +82,12 @@ struct sync {
 	bool push_rejected;	/* set by the push callback */
 	char push_status[256];	/* the remote's reason */
 	uint64_t counted_ms;	/* when the count callback was called last */
+	enum vg_remote_kind kind;
+	const struct vg_sync_net *netopt; /* for ssh and https */
+	struct vg_net *net;		  /* the helper, once started */
+	size_t heads_cap;
+	bool fetch_roster_only;
+	const char *repo_path;
 };
 
 static uint64_t now_ms(void)
@@ -153,6 +160,7 @@ static void oid_hex(char out[GIT_OID_HEXSZ + 1], const git_oid *oid)
 int vg_sync_remote_check(const char *url)
 {
 	size_t n = strlen(url);
+	int rc;
 
 	if (n < 1 || n > VG_SYNC_REMOTE_MAX)
 		return vg_error_set(VG_EINVAL, "a remote is 1 to %d characters",
@@ -163,13 +171,17 @@ int vg_sync_remote_check(const char *url)
 					    "a remote is printable ASCII without spaces here");
 	if (url[0] == '/' || strncmp(url, "file:///", 8) == 0)
 		return 0;
-	if (strstr(url, "://") != NULL || strchr(url, ':') != NULL)
-		return vg_error_set(VG_EUNSUPPORTED,
-				    "remote '%s': only a path or a file:// URL is supported yet "
-				    "(ssh and https come with the network transports)",
-				    url);
-	return vg_error_set(VG_EINVAL, "remote '%s' must be an absolute path or a file:// URL",
-			    url);
+	if (strstr(url, "://") != NULL)
+		return (rc = vg_net__url_check(url)) < 0 ? rc : 0;
+	if (strchr(url, ':') != NULL)
+		return vg_error_set(
+		    VG_EUNSUPPORTED,
+		    "remote '%s': write ssh://[user@]host[:port]/path (the scp-like "
+		    "host:path form is not taken)",
+		    url);
+	return vg_error_set(
+	    VG_EINVAL, "remote '%s' must be an absolute path, a file://, ssh:// or https:// URL",
+	    url);
 }
 
 /* The directory a path remote names. */
@@ -246,6 +258,144 @@ static int tracking_name(char *out, size_t outsz, const char *name)
 					   : 0;
 }
 
+/* Whether this member keeps the advertised head name (roster_only: the roster alone). */
+static bool wanted(struct sync *s, const char *name, bool roster_only)
+{
+	bool want = strcmp(name, VG_SYNC_ROSTER_REF) == 0;
+
+	if (!roster_only && is_member_ref(name))
+		want = s->role != VG_ROLE_MONITOR || strcmp(name, s->self_ref) == 0;
+	if (!roster_only && is_receipts_ref(name)) /* everyone reads receipts */
+		want = true;
+	return want && strlen(name) < VG_REPO_BRANCH_MAX;
+}
+
+/* The refspecs of a fetch (explicit, without '+'): into specs, their count returned. */
+static size_t fetch_specs(struct sync *s, char **specs, char *spec_self, size_t selfsz,
+			  bool roster_only)
+{
+	size_t n = 0;
+
+	specs[n++] = VG_SYNC_ROSTER_REF ":" VG_SYNC_TRACKING_PREFIX "roster";
+	if (!roster_only) {
+		if (s->role == VG_ROLE_MONITOR)
+			snprintf(spec_self, selfsz, "%s:" VG_SYNC_TRACKING_PREFIX "%s", s->self_ref,
+				 s->self_ref + strlen("refs/heads/"));
+		else
+			snprintf(spec_self, selfsz,
+				 MEMBERS_PREFIX "*:" VG_SYNC_TRACKING_PREFIX "members/*");
+		specs[n++] = spec_self;
+		specs[n++] = VG_RECEIPT_REF_PREFIX "*:" VG_SYNC_TRACKING_PREFIX "receipts/*";
+	}
+	return n;
+}
+
+static int heads_add(struct sync *s, const char *name, const uint8_t oid[20])
+{
+	if (s->nheads == s->heads_cap) {
+		size_t nc = s->heads_cap ? 2 * s->heads_cap : 64;
+		struct head *p = realloc(s->heads, nc * sizeof(*p));
+		if (p == NULL)
+			return vg_error_set(VG_ENOMEM, "out of memory");
+		s->heads = p;
+		s->heads_cap = nc;
+	}
+	memset(&s->heads[s->nheads], 0, sizeof(s->heads[0]));
+	snprintf(s->heads[s->nheads].name, VG_REPO_BRANCH_MAX, "%s", name);
+	git_oid_fromraw(&s->heads[s->nheads].oid, oid);
+	s->nheads++;
+	return 0;
+}
+
+static int on_net_head(void *ctx, const char *name, const uint8_t oid[20])
+{
+	struct sync *s = ctx;
+
+	if (!wanted(s, name, s->fetch_roster_only))
+		return 0;
+	for (size_t i = 0; i < s->nheads; i++)
+		if (strcmp(s->heads[i].name, name) == 0)
+			return vg_error_set(VG_EFORMAT, "the remote advertises %s twice", name);
+	return heads_add(s, name, oid);
+}
+
+static void on_net_progress(void *ctx, uint64_t received, uint64_t total)
+{
+	count(ctx, "receiving objects", received, total);
+}
+
+/* The helper of this sync: the waiting one the caller gave, or a new one; set up once. */
+static int net_open(struct sync *s)
+{
+	struct vg_net_params p;
+	int rc;
+
+	if (s->net != NULL)
+		return 0;
+	if (s->netopt == NULL)
+		return vg_error_set(VG_EINVAL, "a network remote needs its pin and credential");
+	if (s->netopt->helper != NULL)
+		s->net = s->netopt->helper;
+	else if ((rc = vg_net_spawn(&s->net, s->netopt->program)) < 0)
+		return rc;
+	/* A waiting helper that died meanwhile (killed, the machine short of memory) is
+	 * replaced once. */
+	if (!vg_net_alive(s->net)) {
+		vg_net_free(s->net);
+		s->net = NULL;
+		if ((rc = vg_net_spawn(&s->net, s->netopt->program)) < 0)
+			return rc;
+	}
+	memset(&p, 0, sizeof(p));
+	p.url = s->url;
+	p.pin = s->netopt->pin;
+	p.cred = s->netopt->cred;
+	p.cred_len = s->netopt->cred_len;
+	p.proxy = s->netopt->proxy;
+	p.repo = s->repo_path;
+	p.max_objects = s->max_objects;
+	p.max_bytes = s->max_bytes;
+	p.seconds = (unsigned)((s->deadline_ms - s->start_ms) / 1000);
+	return vg_net_start(s->net, &p, s->deadline_ms);
+}
+
+/*
+ * fetch() for ssh and https: the helper connects, lists and downloads into the local
+ * repository; the heads it reports are filtered here as the path code does, and the
+ * tracking references written here.
+ */
+static int fetch_net(struct sync *s, bool roster_only, struct head *kept, size_t nkept)
+{
+	char spec_self[2 * VG_REPO_BRANCH_MAX + 8];
+	char *specs[3];
+	size_t nspecs;
+	int rc;
+
+	s->heads_cap = 0;
+	for (size_t i = 0; i < nkept; i++)
+		if (strcmp(kept[i].name, VG_SYNC_ROSTER_REF) != 0 &&
+		    (rc = heads_add(s, kept[i].name, kept[i].oid.id)) < 0)
+			return rc;
+	if ((rc = net_open(s)) < 0)
+		return rc;
+	nspecs = fetch_specs(s, specs, spec_self, sizeof(spec_self), roster_only);
+	s->fetch_roster_only = roster_only;
+	rc = vg_net_fetch(s->net, (const char *const *)specs, nspecs, on_net_head, on_net_progress,
+			  s, s->deadline_ms);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < s->nheads; i++) {
+		char track[VG_REPO_BRANCH_MAX + 32];
+		git_reference *ref = NULL;
+
+		if (tracking_name(track, sizeof(track), s->heads[i].name) == 0 &&
+		    git_reference_create(&ref, s->git, track, &s->heads[i].oid, 1, "vigil fetch") ==
+			0)
+			git_reference_free(ref);
+	}
+	return 0;
+}
+
 /*
  * Connect, list the remote's references (kept in s->heads: the roster branch and member
  * branches only), download what this member needs, record what the remote showed under
@@ -277,6 +427,11 @@ static int fetch(struct sync *s, bool roster_only)
 		free(kept);
 		kept = NULL;
 		nkept = 0;
+	}
+	if (s->kind != VG_REMOTE_PATH) {
+		rc = fetch_net(s, roster_only, kept, nkept);
+		free(kept);
+		return rc;
 	}
 	if (!remote_exists(s->url)) {
 		free(kept);
@@ -312,31 +467,15 @@ static int fetch(struct sync *s, bool roster_only)
 			s->heads[s->nheads++] = kept[i];
 	for (size_t i = 0; i < nls; i++) {
 		const char *name = ls[i]->name;
-		bool want = strcmp(name, VG_SYNC_ROSTER_REF) == 0;
 
-		if (!roster_only && is_member_ref(name))
-			want = s->role != VG_ROLE_MONITOR || strcmp(name, s->self_ref) == 0;
-		if (!roster_only && is_receipts_ref(name)) /* everyone reads receipts */
-			want = true;
-		if (!want || strlen(name) >= VG_REPO_BRANCH_MAX)
+		if (!wanted(s, name, roster_only))
 			continue;
 		snprintf(s->heads[s->nheads].name, VG_REPO_BRANCH_MAX, "%s", name);
 		git_oid_cpy(&s->heads[s->nheads].oid, &ls[i]->oid);
 		s->nheads++;
 	}
 	/* Explicit refspecs without '+': what the remote says is checked, never followed. */
-	specs[arr.count++] = VG_SYNC_ROSTER_REF ":" VG_SYNC_TRACKING_PREFIX "roster";
-	if (!roster_only) {
-		if (s->role == VG_ROLE_MONITOR)
-			snprintf(spec_self, sizeof(spec_self), "%s:" VG_SYNC_TRACKING_PREFIX "%s",
-				 s->self_ref, s->self_ref + strlen("refs/heads/"));
-		else
-			snprintf(spec_self, sizeof(spec_self),
-				 MEMBERS_PREFIX "*:" VG_SYNC_TRACKING_PREFIX "members/*");
-		specs[arr.count++] = spec_self;
-		specs[arr.count++] =
-		    VG_RECEIPT_REF_PREFIX "*:" VG_SYNC_TRACKING_PREFIX "receipts/*";
-	}
+	arr.count = fetch_specs(s, specs, spec_self, sizeof(spec_self), roster_only);
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.callbacks = cb;
 	fo.prune = GIT_FETCH_NO_PRUNE;
@@ -390,6 +529,15 @@ static int push(struct sync *s, const char *ref)
 
 	s->push_rejected = false;
 	s->push_status[0] = '\0';
+	if (s->kind != VG_REMOTE_PATH) {
+		bool rej;
+		if ((rc = out_of_time(s)) < 0 || (rc = net_open(s)) < 0 ||
+		    (rc = vg_net_push(s->net, ref, &rej, s->push_status, sizeof(s->push_status),
+				      s->deadline_ms)) < 0)
+			return rc;
+		s->push_rejected = rej;
+		return rej ? 1 : 0;
+	}
 	if ((rc = out_of_time(s)) < 0 ||
 	    (rc = vg_sync_state_text(s->store, KEY_PUSHING, was, sizeof(was))) < 0)
 		return rc;
@@ -1301,6 +1449,24 @@ static int own_branch(struct sync *s)
 
 /* ---- receipts (FORMAT.md 17; sync_receipt.c) ---- */
 
+/* A receipts push for sync_receipt.c: as before on a path remote, else the helper's. */
+static int push_receipts(void *ctx, const char *ref, const uint8_t *old, int *rejected)
+{
+	struct sync *s = ctx;
+	bool rej = false;
+	char why[256];
+	int rc;
+
+	*rejected = 0;
+	if (s->kind == VG_REMOTE_PATH)
+		return vg_repo__push_path(s->repo, rejected, remote_path(s->url), ref, old);
+	if ((rc = net_open(s)) < 0 ||
+	    (rc = vg_net_push(s->net, ref, &rej, why, sizeof(why), s->deadline_ms)) < 0)
+		return rc;
+	*rejected = rej ? 1 : 0;
+	return 0;
+}
+
 /* Step 7: the remote's receipts branches handed to sync_receipt.c. */
 static int receipts_step(struct sync *s)
 {
@@ -1329,7 +1495,8 @@ static int receipts_step(struct sync *s)
 	x.repo = s->repo;
 	x.set = s->set;
 	x.role = s->role;
-	x.remote_dir = remote_path(s->url);
+	x.push = push_receipts;
+	x.push_ctx = s;
 	x.now = s->now;
 	x.n = n;
 	x.names = names;
@@ -1418,6 +1585,9 @@ int vg_sync_run(struct vg_sync_report *out, const struct vg_sync_options *o)
 	s.rep = out;
 	s.store = o->store;
 	s.url = o->remote;
+	s.kind = vg_remote_kind(o->remote);
+	s.netopt = &o->net;
+	s.repo_path = o->repo;
 	s.start_ms = now_ms();
 	s.deadline_ms = s.start_ms + 1000ULL * (o->seconds ? o->seconds : VG_SYNC_SECONDS_DEFAULT);
 	s.max_objects = o->max_objects ? o->max_objects : VG_SYNC_OBJECTS_MAX;
@@ -1504,13 +1674,16 @@ done:
 	free(s.heads);
 	vg_roster_set_free(s.set);
 	vg_repo_free(s.repo);
+	/* One helper per sync, killed and reaped now (and one the caller gave, unused). */
+	vg_net_free(s.net != NULL ? s.net : o->net.helper);
 	return rc;
 }
 
 /* ---- join ---- */
 
 int vg_sync_fetch_roster(struct vg_roster_set **out, uint8_t head_out[20], const char *repo,
-			 const char *remote, const struct vg_minisign_pk *org, unsigned seconds)
+			 const char *remote, const struct vg_sync_net *net,
+			 const struct vg_minisign_pk *org, unsigned seconds)
 {
 	struct vg_sync_report rep;
 	struct vg_sync_options o;
@@ -1527,13 +1700,18 @@ int vg_sync_fetch_roster(struct vg_roster_set **out, uint8_t head_out[20], const
 	s.o = &o;
 	s.rep = &rep;
 	s.url = remote;
+	s.kind = vg_remote_kind(remote);
+	s.netopt = net;
+	s.repo_path = repo;
 	s.role = VG_ROLE_MONITOR;
 	s.start_ms = now_ms();
 	s.deadline_ms = s.start_ms + 1000ULL * (seconds ? seconds : VG_SYNC_SECONDS_DEFAULT);
 	s.max_objects = VG_SYNC_OBJECTS_MAX;
 	s.max_bytes = VG_SYNC_BYTES_MAX;
-	if ((rc = vg_sync_remote_check(remote)) < 0 || (rc = open_repo(&s.repo, repo)) < 0)
+	if ((rc = vg_sync_remote_check(remote)) < 0 || (rc = open_repo(&s.repo, repo)) < 0) {
+		vg_net_free(net != NULL ? net->helper : NULL);
 		return rc;
+	}
 	s.git = vg_repo__git(s.repo);
 	if ((rc = fetch(&s, true)) < 0)
 		goto done;
@@ -1554,6 +1732,7 @@ done:
 	}
 	free(s.heads);
 	vg_repo_free(s.repo);
+	vg_net_free(s.net != NULL ? s.net : net != NULL ? net->helper : NULL);
 	return rc;
 }
 

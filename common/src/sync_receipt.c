@@ -407,7 +407,7 @@ static int coordinator_step(struct vg_sync__receipts *x)
 			   "device did not write (another copy of its key): none pushed");
 		goto done;
 	}
-	if ((rc = vg_repo__push_path(x->repo, &rejected, x->remote_dir, ref, remote)) < 0)
+	if ((rc = x->push(x->push_ctx, ref, remote, &rejected)) < 0)
 		goto done;
 	if (rejected)
 		rc = alarm(x, "clone", "receipts",

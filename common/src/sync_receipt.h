@@ -19,7 +19,10 @@ struct vg_sync__receipts {
 	struct vg_repo *repo;
 	const struct vg_roster_set *set;
 	enum vg_role role;
-	const char *remote_dir; /* the path remote's repository */
+	/* Push ref (never forced) from old (the remote's head, NULL: none) to the remote:
+	 * *rejected non-zero when refused. sync.c's, for path and network remotes. */
+	int (*push)(void *ctx, const char *ref, const uint8_t *old, int *rejected);
+	void *push_ctx;
 	time_t now;
 	/* The remote's refs/heads/receipts/... branches as the fetch listed them. */
 	size_t n;

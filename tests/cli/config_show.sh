@@ -8,7 +8,7 @@ new_home H cfg
 mkdir -p "$H/config"
 # No file: every default.
 vg "$H" config show --json >"$T/d.json" || fail "config show without a file"
-jq -e '.settings | length == 2 and all(.origin == "default" and .line == null and .value == .default)' \
+jq -e '.settings | length == 4 and all(.origin == "default" and .line == null and .value == .default)' \
 	"$T/d.json" >/dev/null || fail "defaults: $(cat "$T/d.json")"
 jq -e '.settings[] | select(.section == "agent" and .key == "autolock") | .value == 600' "$T/d.json" >/dev/null ||
 	fail "autolock default: $(cat "$T/d.json")"
@@ -24,6 +24,21 @@ jq -e '.settings[] | select(.key == "autolock") | .origin == "default"' "$T/f.js
 vg "$H" config show >"$T/f.txt" || fail "human config show"
 grep -q '^\[sync\] interval = 60 .*from line 4 of the file (default 900)' "$T/f.txt" || fail "human output: $(cat "$T/f.txt")"
 grep -q '^\[agent\] autolock = 600 .*default' "$T/f.txt" || fail "human output: $(cat "$T/f.txt")"
+
+# The network settings: a timeout within 5..86400, a proxy that is http://HOST:PORT.
+printf '[sync]\ntimeout = 30\nproxy = http://127.0.0.1:8118\n' >"$H/config/vigil.conf"
+vg "$H" config show --json >"$T/n.json" || fail "config show with timeout and proxy"
+jq -e '.settings[] | select(.key == "timeout") | .value == 30 and .default == 600 and .line == 2' \
+	"$T/n.json" >/dev/null || fail "timeout: $(cat "$T/n.json")"
+jq -e '.settings[] | select(.key == "proxy") | .value == "http://127.0.0.1:8118" and .default == "" and .line == 3' \
+	"$T/n.json" >/dev/null || fail "proxy: $(cat "$T/n.json")"
+vg "$H" config show | grep -q '^\[sync\] proxy = http://127.0.0.1:8118 .*from line 3' ||
+	fail "human proxy line: $(vg "$H" config show)"
+for bad in 'timeout = 4' 'timeout = 86401' 'timeout = 0' 'proxy = socks5://127.0.0.1:9050' \
+	'proxy = http://127.0.0.1' 'proxy = https://proxy:3128'; do
+	printf '[sync]\n%s\n' "$bad" >"$H/config/vigil.conf"
+	expect_refusal 1 "line 2: bad value for" vg "$H" config show
+done
 
 # What the daemon refuses is refused here, with the line.
 printf '[agent]\nautolock = 10\nautolock = 20\n' >"$H/config/vigil.conf"

@@ -163,13 +163,29 @@ cp "$T/good.json" "$R/roster.json"
 kk "$C1" roster --verify >/dev/null || fail "roster --verify after restoring"
 
 # ---- invite ----
-printf 'ssh-ed25519 transport secret of nadia\n' >"$T/cred"
+command -v ssh-keygen >/dev/null || skip "ssh-keygen (openssh-client) is not installed"
+ssh-keygen -q -t ed25519 -N '' -C nadia -f "$T/cred" || fail "ssh-keygen"
 PIN=sha256:$(printf '%064d' 7)
+SSHR=ssh://vigil@sync.example.org:2222/srv/vigil.git
 expect_refusal 2 "needs --remote" kk "$C1" invite nadia
 expect_refusal 1 "not a member" kk "$C1" --passphrase-fd 3 invite nobody --remote /x 3<<<"$ORGPW"
-expect_refusal 1 "auditor, with no age recipient" kk "$C1" --passphrase-fd 3 invite audit --remote /x \
-	--credential "$T/cred" -o "$T/audit.inv" 3<<<"$ORGPW"
-kk "$C1" --passphrase-fd 3 invite nadia --remote "$T/remote.git" --pin "$PIN" \
+expect_refusal 1 "auditor, with no age recipient" kk "$C1" --passphrase-fd 3 invite audit --remote "$SSHR" \
+	--pin "$PIN" --credential "$T/cred" -o "$T/audit.inv" 3<<<"$ORGPW"
+# The remote, pin and credential must suit each other.
+expect_refusal 2 "host-key pin" kk "$C1" --passphrase-fd 3 invite nadia --remote "$SSHR" \
+	--credential "$T/cred" -o "$T/x.inv" 3<<<"$ORGPW"
+expect_refusal 2 "takes no pin and no credential" kk "$C1" --passphrase-fd 3 invite nadia \
+	--remote "$T/remote.git" --credential "$T/cred" -o "$T/x.inv" 3<<<"$ORGPW"
+expect_refusal 2 "in the clear" kk "$C1" --passphrase-fd 3 invite nadia \
+	--remote http://sync.example.org/v.git -o "$T/x.inv" 3<<<"$ORGPW"
+printf 'username=nadia\npassword=tok\n' >"$T/https.cred"
+expect_refusal 2 "not an OpenSSH private key" kk "$C1" --passphrase-fd 3 invite nadia \
+	--remote "$SSHR" --pin "$PIN" --credential "$T/https.cred" -o "$T/x.inv" 3<<<"$ORGPW"
+ssh-keygen -q -t rsa -b 2048 -N '' -f "$T/rsa" || fail "ssh-keygen rsa"
+expect_refusal 2 "libssh2 1.10 cannot sign with RSA" kk "$C1" --passphrase-fd 3 invite nadia \
+	--remote "$SSHR" --pin "$PIN" --credential "$T/rsa" -o "$T/x.inv" 3<<<"$ORGPW"
+[ ! -e "$T/x.inv" ] || fail "a refused invitation was written"
+kk "$C1" --passphrase-fd 3 invite nadia --remote "$SSHR" --pin "$PIN" \
 	--credential "$T/cred" -o "$T/nadia.inv" 3<<<"$ORGPW" >"$T/invite.out" ||
 	fail "invite: $(cat "$T/invite.out")"
 grep -q "organisation fingerprint: $(jq -r .fingerprint "$T/init.json")" "$T/invite.out" ||
@@ -181,8 +197,8 @@ grep -q "^roster: 4 $(jq -r .hash "$T/r4.json")$" "$T/invite.txt" || fail "invit
 grep -q "^pin: yes$" "$T/invite.txt" || fail "invitation: no pin"
 head -n 1 "$T/nadia.inv" >"$T/inv.json" && tail -n 4 "$T/nadia.inv" >"$T/inv.json.minisig"
 minisign -H -Vm "$T/inv.json" -P "$ORG_PK" >/dev/null || fail "stock minisign refuses the invitation"
-[ "$(jq -r .remote "$T/inv.json")" = "$T/remote.git" ] || fail "invitation remote"
-sed -i 's/remote.git/evil.git/' "$T/nadia.inv"
+[ "$(jq -r .remote "$T/inv.json")" = "$SSHR" ] || fail "invitation remote"
+sed -i 's/vigil.git/evil.git/' "$T/nadia.inv"
 expect_refusal 1 "not signed by the organisation key" "$TOOL" invite "$T/nadia.inv"
 
 # ---- entries sealed under version 4 by nadia ----

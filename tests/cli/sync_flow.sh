@@ -55,7 +55,8 @@ for m in m1 m2; do
 		3<<<"$ORGPW" >/dev/null || fail "enroll $m"
 done
 expect_refusal 1 "no remote" vg "$C" sync
-expect_refusal 2 "absolute path or a file:// URL|only a path" vg "$C" --passphrase-fd 3 remote set 'ssh://host/x' 3<<<"${PW[office]}"
+expect_refusal 2 "host-key pin" vg "$C" --passphrase-fd 3 remote set 'ssh://host/x' 3<<<"${PW[office]}"
+expect_refusal 2 "in the clear" vg "$C" --passphrase-fd 3 remote set 'http://host/x' 3<<<"${PW[office]}"
 expect_refusal 1 "wrong passphrase" vg "$C" --passphrase-fd 3 remote set "$REMOTE" 3<<<"not it"
 vg "$C" --passphrase-fd 3 remote set "$REMOTE" 3<<<"${PW[office]}" >/dev/null || fail "remote set"
 [ "$(vg "$C" remote show)" = "$REMOTE" ] || fail "remote show: $(vg "$C" remote show)"

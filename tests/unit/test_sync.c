@@ -314,8 +314,28 @@ static void test_remote_check(void **state)
 	assert_int_equal(vg_sync_remote_check("relative/path"), VG_EINVAL);
 	assert_int_equal(vg_sync_remote_check("/with space"), VG_EINVAL);
 	assert_int_equal(vg_sync_remote_check(""), VG_EINVAL);
-	assert_int_equal(vg_sync_remote_check("ssh://host/repo.git"), VG_EUNSUPPORTED);
-	assert_int_equal(vg_sync_remote_check("https://host/repo.git"), VG_EUNSUPPORTED);
+	assert_int_equal(vg_sync_remote_check("ssh://host/repo.git"), 0);
+	assert_int_equal(vg_sync_remote_check("ssh://git@host:2222/srv/vigil.git"), 0);
+	assert_int_equal(vg_sync_remote_check("https://host/repo.git"), 0);
+	assert_int_equal(vg_sync_remote_check("https://host:8443/org/vigil.git"), 0);
+	/* Refused: scp-like, plain http, other schemes, a password in a URL, no path. */
+	assert_int_equal(vg_sync_remote_check("host:repo.git"), VG_EUNSUPPORTED);
+	assert_int_equal(vg_sync_remote_check("git@host:repo.git"), VG_EUNSUPPORTED);
+	assert_int_equal(vg_sync_remote_check("http://host/repo.git"), VG_EUNSUPPORTED);
+	assert_non_null(strstr(vg_error_last(), "in the clear"));
+	assert_int_equal(vg_sync_remote_check("git://host/repo.git"), VG_EUNSUPPORTED);
+	assert_int_equal(vg_sync_remote_check("ftp://host/repo.git"), VG_EUNSUPPORTED);
+	assert_int_equal(vg_sync_remote_check("https://u:tok@host/repo.git"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("https://u@host/repo.git"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("ssh://host"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("ssh://host/"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("ssh://host:99999/r.git"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("ssh://host:0/r.git"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("ssh://host:x/r.git"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("ssh://@host/r.git"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("ssh://ho$t/r.git"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("ssh:///r.git"), VG_EINVAL);
+	assert_int_equal(vg_sync_remote_check("ssh://host/a b"), VG_EINVAL);
 }
 
 static void test_blocking_alarm(void **state)

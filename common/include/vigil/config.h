@@ -6,6 +6,8 @@
  *
  *   [sync]
  *   interval = 900    ; seconds between background syncs while unlocked; 0: none
+ *   timeout = 600     ; the wall-clock cap of one sync, 5 to 86400 seconds
+ *   proxy =           ; http://HOST:PORT, an HTTP CONNECT proxy for https remotes
  *
  * A missing file means the defaults. Unknown sections and keys, a key given twice, bad
  * values and syntax errors are refused with the line number, so a typo never silently
@@ -25,20 +27,28 @@
 #define VG_CONFIG_SYNC_INTERVAL_DEFAULT 900    /* 15 minutes */
 #define VG_CONFIG_SYNC_INTERVAL_MAX	604800 /* a week */
 
-#define VG_CONFIG_KEYS 2 /* settings this version knows */
+#define VG_CONFIG_SYNC_TIMEOUT_DEFAULT 600 /* VG_SYNC_SECONDS_DEFAULT */
+#define VG_CONFIG_SYNC_TIMEOUT_MIN     5
+#define VG_CONFIG_SYNC_TIMEOUT_MAX     86400
+#define VG_CONFIG_TEXT_MAX	       256 /* a text setting, with its NUL */
+
+#define VG_CONFIG_KEYS 4 /* settings this version knows */
 
 struct vg_config {
-	unsigned autolock;	  /* seconds; 0 disables auto-lock */
-	unsigned sync_interval;	  /* seconds between background syncs; 0 disables them */
+	unsigned autolock;		     /* seconds; 0 disables auto-lock */
+	unsigned sync_interval;		     /* seconds between background syncs; 0 disables them */
+	unsigned sync_timeout;		     /* seconds one sync may take */
+	char sync_proxy[VG_CONFIG_TEXT_MAX]; /* "" or http://HOST:PORT */
 	int line[VG_CONFIG_KEYS]; /* where each setting was given (vg_config_item); 0: default */
 };
 
 /* One setting as `vigil config show` prints it. */
 struct vg_config_item {
 	const char *section, *key;
-	unsigned value, fallback; /* effective and default values */
-	const char *unit;	  /* "seconds" */
-	int line;		  /* the line of the file that set it; 0: the default */
+	unsigned value, fallback;	  /* effective and default values */
+	const char *unit;		  /* "seconds"; "" for a text setting */
+	const char *text, *text_fallback; /* a text setting's values (NULL: a number) */
+	int line;			  /* the line of the file that set it; 0: the default */
 };
 
 /* The i-th setting of c (i < VG_CONFIG_KEYS), in the file's order. */

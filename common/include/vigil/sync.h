@@ -13,11 +13,12 @@
  * stops the device's feed from growing (vg_feed_open refuses) and its branch from being
  * pushed.
  *
- * The remote is a path to a bare repository or a file:// URL (network transports come
- * later). The local repository (bare) keeps the device's own branch, the roster branch and
- * what was fetched under refs/vigil/remote/. Caps: new objects and bytes per fetch, blob
- * sizes (from object headers, before loading), a wall-clock budget checked in libgit2's
- * progress callbacks and between branches.
+ * The remote is a path to a bare repository or a file:// URL, used in process, or an
+ * ssh:// or https:// URL, whose transfers run in the network helper vigil-net
+ * (vigil/net.h) with the pin and transport credential the caller gives. The local repository (bare)
+ * keeps the device's own branch, the roster branch and what was fetched under refs/vigil/remote/.
+ * Caps: new objects and bytes per fetch, blob sizes (from object headers, before loading), a
+ * wall-clock budget checked in libgit2's progress callbacks and between branches.
  *
  * Runs on the caller's thread; uses the store and repository given, one sync at a time.
  */
@@ -49,9 +50,25 @@ typedef void (*vg_sync_progress_fn)(void *ctx, const char *msg);
  * objects received while fetching, own entries committed. */
 typedef void (*vg_sync_count_fn)(void *ctx, const char *what, uint64_t done, uint64_t total);
 
+/*
+ * What a network remote needs (ignored for a path remote). helper: a waiting vigil-net
+ * the daemon started before unlock, taken by the sync (always freed by it, even on an
+ * early error); NULL: one is started (program, NULL: vg_net_program).
+ */
+struct vg_net;
+struct vg_sync_net {
+	const uint8_t *pin; /* 32 bytes, NULL: none */
+	const uint8_t *cred;
+	size_t cred_len;   /* 0: none */
+	const char *proxy; /* NULL or "": none */
+	struct vg_net *helper;
+	const char *program;
+};
+
 struct vg_sync_options {
 	const char *repo;	/* the local bare repository, created when missing */
-	const char *remote;	/* a path to a bare repository, or a file:// URL */
+	const char *remote;	/* a path, a file://, ssh:// or https:// URL */
+	struct vg_sync_net net; /* for ssh:// and https:// */
 	const char *roster_dir; /* trusted roster directory (org.pub, versions): new ones added */
 	struct vg_store *store;
 	uint8_t self[VG_ID_BYTES]; /* this device's author id */
@@ -109,18 +126,24 @@ int vg_sync_run(struct vg_sync_report *out, const struct vg_sync_options *o)
  * For `vigil join`: fetch the roster branch of remote into repo and verify every version
  * on it with org (the organisation key from an invitation, whose fingerprint the member
  * compared). *out (owned by the caller) holds every version; head_out the commit read.
+ * net (NULL for a path remote) as in vg_sync_options; its helper is always taken.
  * VG_ENOTFOUND when the remote or its roster branch is missing, roster errors otherwise.
  */
 int vg_sync_fetch_roster(struct vg_roster_set **out, uint8_t head_out[20], const char *repo,
-			 const char *remote, const struct vg_minisign_pk *org, unsigned seconds)
+			 const char *remote, const struct vg_sync_net *net,
+			 const struct vg_minisign_pk *org, unsigned seconds)
     __attribute__((warn_unused_result));
 
 /* Write every version of s that dir lacks into dir (vg_roster_dir_write). */
 int vg_sync_roster_save(const struct vg_roster_set *s, const char *dir, const char *repo,
 			const uint8_t head[20]) __attribute__((warn_unused_result));
 
-/* A remote this version can reach: a path or file:// URL, 1..VG_SYNC_REMOTE_MAX printable
- * ASCII bytes. VG_EINVAL (ssh://, https:// come with the network transports). */
+/*
+ * A remote this version can reach, 1..VG_SYNC_REMOTE_MAX printable ASCII bytes: an
+ * absolute path, a file:// URL, ssh://[user@]host[:port]/path or https://host[:port]/path
+ * (no scp-like host:path, no password in a URL). VG_EINVAL, VG_EUNSUPPORTED (http://,
+ * other schemes).
+ */
 int vg_sync_remote_check(const char *url) __attribute__((warn_unused_result));
 
 /* ---- what the store keeps (FORMAT.md 16) ---- */
