@@ -52,7 +52,6 @@ M=${H[m1]}
 
 # ---- the coordinator's remote: bad input refused, then set ----
 rs() { vgn "$C" --passphrase-fd 3 remote set "$@" 3<<<"${PW[office]}"; }
-refused "an ssh fingerprint as a certificate pin" "pin" rs "$URL" --pin "SHA256:$(printf 'A%.0s' $(seq 43))"
 refused "a short certificate pin" "pin" rs "$URL" --pin "sha256:0123abcd"
 refused "a pin that is not hex" "pin" rs "$URL" --pin "sha256:$(printf 'z%.0s' $(seq 64))"
 refused "a malformed credential file" "credential|username|password" rs "$URL" --pin "$PIN1" --credential "$NS/malformed.cred"
@@ -96,8 +95,10 @@ done
 # ---- another certificate on the same address: refused, nothing trusted moves ----
 snapshot() {
 	local h=$1
-	sha256sum "$h/data/vault.key" "$h/data/roster/"* 2>/dev/null
-	git --git-dir="$h/data/repo.git" for-each-ref --format='%(refname) %(objectname)'
+	find "$h/data/vault.key" "$h/data/roster" -type f -print0 | sort -z | xargs -0 sha256sum
+	# (the device's own branch is its feed, committed as a sync starts: not from the remote)
+	git --git-dir="$h/data/repo.git" for-each-ref --format='%(refname) %(objectname)' |
+		grep -v "^refs/heads/members/$(author_of "$h") "
 	store_entries "$h" | sort
 	git --git-dir="$REPO" for-each-ref --format='%(refname) %(objectname)'
 }

@@ -49,7 +49,6 @@ refused "a passphrase-protected key" "passphrase|encrypted" rs "$URL" --pin "$PI
 refused "a missing key file" "nonexistent" rs "$URL" --pin "$PIN1" --credential "$NS/nonexistent"
 refused "a public key as the credential" "private|key" rs "$URL" --pin "$PIN1" --credential "$NS/office.pub"
 refused "a malformed pin" "pin" rs "$URL" --pin "SHA256:not-a-fingerprint" --credential "$NS/office"
-refused "a certificate pin for ssh" "pin" rs "$URL" --pin "sha256:$(printf '%064d' 0)" --credential "$NS/office"
 expect_fail "--pin with --no-pin" rs "$URL" --pin "$PIN1" --no-pin --credential "$NS/office"
 [ -z "$(vg "$C" remote show 2>/dev/null | grep -F "$URL" || true)" ] || fail "a refused remote set changed the remote"
 
@@ -105,20 +104,6 @@ jq -e '.receipts_honoured == 1 and .received_now == 4 and .roster_taken == 1' "$
 	fail "receipt and roster back over ssh: $(cat "$T/m2.json")"
 cmp -s "$C/data/roster/roster.json" "$M/data/roster/roster.json" || fail "the monitor's roster is not the new one"
 
-# ---- a push the server declines (its pre-receive hook) is a failure, not a delivery ----
-printf '#!/bin/sh\necho "declined by the test hook" >&2\nexit 1\n' >"$REPO/hooks/pre-receive"
-chmod 0755 "$REPO/hooks/pre-receive"
-before=$(git --git-dir="$REPO" rev-parse "members/${A[m1]}")
-entries "$M" 1
-rc=0
-vgn "$M" sync --json >"$T/dec.json" 2>"$T/dec.err" || rc=$?
-[ $rc = 1 ] || fail "a declined push exited $rc, want 1: $(cat "$T/dec.json" "$T/dec.err")"
-grep -Eiq "reject|declin" "$T/dec.err" || fail "a declined push: the error does not say so: $(cat "$T/dec.err")"
-[ "$(git --git-dir="$REPO" rev-parse "members/${A[m1]}")" = "$before" ] || fail "the declined push moved the branch"
-vg "$M" status --json | jq -e '.pending == 1' >/dev/null || fail "a declined entry is not pending: $(vg "$M" status --json)"
-rm "$REPO/hooks/pre-receive"
-vgn "$M" sync --json | jq -e '.pushed == 1 and .pending == 0' >/dev/null || fail "the push after the hook is gone"
-
 # ---- stock git over ssh: a mirror clone, fsck --strict ----
 stock_git_ssh office clone -q --mirror "$URL" "$T/mirror.git" || fail "stock git clone --mirror over ssh"
 git --git-dir="$T/mirror.git" fsck --strict >"$T/fsck.out" 2>&1 || fail "git fsck --strict: $(cat "$T/fsck.out")"
@@ -135,8 +120,10 @@ done
 # ---- a changed host key: refused, nothing trusted moves; the old key back works ----
 snapshot() {
 	local h=$1
-	sha256sum "$h/data/vault.key" "$h/data/roster/"* 2>/dev/null
-	git --git-dir="$h/data/repo.git" for-each-ref --format='%(refname) %(objectname)'
+	find "$h/data/vault.key" "$h/data/roster" -type f -print0 | sort -z | xargs -0 sha256sum
+	# (the device's own branch is its feed, committed as a sync starts: not from the remote)
+	git --git-dir="$h/data/repo.git" for-each-ref --format='%(refname) %(objectname)' |
+		grep -v "^refs/heads/members/$(author_of "$h") "
 	store_entries "$h" | sort
 	git --git-dir="$REPO" for-each-ref --format='%(refname) %(objectname)'
 }
@@ -191,4 +178,18 @@ vgn "$C" sync --json >/dev/null || fail "the coordinator's sync with its key bac
 restart_sshd_prev_key
 vgn "$M" sync --json >"$T/m3.json" || fail "monitor sync with the old host key back: $(cat "$T/m3.json")"
 jq -e '.pushed == 1 and .pending == 0' "$T/m3.json" >/dev/null || fail "after the old key: $(cat "$T/m3.json")"
+# ---- a push the server declines (its pre-receive hook) is a failure, not a delivery ----
+printf '#!/bin/sh\necho "declined by the test hook" >&2\nexit 1\n' >"$REPO/hooks/pre-receive"
+chmod 0755 "$REPO/hooks/pre-receive"
+before=$(git --git-dir="$REPO" rev-parse "members/${A[m1]}")
+entries "$M" 1
+rc=0
+vgn "$M" sync --json >"$T/dec.json" 2>"$T/dec.err" || rc=$?
+[ $rc = 1 ] || fail "a declined push exited $rc, want 1: $(cat "$T/dec.json" "$T/dec.err")"
+grep -Eiq "reject|declin" "$T/dec.err" || fail "a declined push: the error does not say so: $(cat "$T/dec.err")"
+[ "$(git --git-dir="$REPO" rev-parse "members/${A[m1]}")" = "$before" ] || fail "the declined push moved the branch"
+vg "$M" status --json | jq -e '.pending == 1' >/dev/null || fail "a declined entry is not pending: $(vg "$M" status --json)"
+rm "$REPO/hooks/pre-receive"
+vgn "$M" sync --json | jq -e '.pushed == 1 and .pending == 0' >/dev/null || fail "the push after the hook is gone"
+
 echo "ok: ssh remotes: pins, Ed25519 keys from the invitation, both ways, stock git, host key and user key refusals"
