@@ -10,7 +10,11 @@ CAP_SYS_PTRACE for a non-dumpable process.
   vg_memscan.py PID NEEDLES        NEEDLES: lines "NAME HEX" (at least 8 bytes each)
   --all                            every readable mapping, not only writable ones
 
-Prints one JSON object: {"pid", "regions", "bytes", "unreadable", "found": {NAME: [address
+A mapping larger than 1 GiB is skipped and counted ("skipped"): the sanitizers reserve
+terabytes of shadow memory as writable mappings, which no reader can walk; a program's
+own data is never there.
+
+Prints one JSON object: {"pid", "regions", "bytes", "unreadable", "skipped", "found": {NAME: [address
 in hex, ...]}, "missing": [NAME, ...]}. Exits 0, or 1 when nothing could be read (no
 rights, the process is gone): a scan that read nothing proves nothing.
 """
@@ -38,7 +42,7 @@ def main():
             needles[name] = b
     longest = max((len(b) for b in needles.values()), default=1)
     found = {n: [] for n in needles}
-    regions = nbytes = unreadable = 0
+    regions = nbytes = unreadable = skipped = 0
     try:
         maps = open(f"/proc/{pid}/maps", encoding="ascii").read().splitlines()
         mem = open(f"/proc/{pid}/mem", "rb", buffering=0)
@@ -54,6 +58,9 @@ def main():
             if perms[0] != "r" or name in ("[vvar]", "[vsyscall]"):
                 continue
             if not every and perms[1] != "w":
+                continue
+            if hi - lo > 1 << 30:
+                skipped += 1
                 continue
             # In steps, with an overlap so a needle across a step boundary is found.
             step = 1 << 22
@@ -89,6 +96,7 @@ def main():
         "regions": regions,
         "bytes": nbytes,
         "unreadable": unreadable,
+        "skipped": skipped,
         "found": {k: v for k, v in found.items() if v},
         "missing": [k for k, v in found.items() if not v],
     }
