@@ -31,8 +31,9 @@ static int run(struct vg_keys *k, int argc, char **argv)
 		return status;
 	if (!opts[0].set)
 		return vg_keys_fail(VG_EXIT_USAGE, "invite needs --remote URL");
-	if (opts[2].set && (rc = vg_invite_pin_parse(pin, opts[2].value)) < 0)
-		return vg_keys_error(rc);
+	if (opts[2].set && opts[0].set &&
+	    (rc = vg_net_pin_parse(pin, opts[0].value, opts[2].value)) < 0)
+		return vg_keys_fail(VG_EXIT_USAGE, "%s", vg_error_last());
 	if (k->cli->json && !opts[1].set)
 		return vg_keys_fail(VG_EXIT_USAGE, "--json needs -o FILE (the invitation is the "
 						   "output otherwise)");

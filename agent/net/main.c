@@ -59,7 +59,7 @@ struct helper {
 	int attempts;
 	char stop[512]; /* why a callback stopped libgit2 */
 	int stop_code;
-	bool rejected;
+	bool rejected, moved;
 	char reject[256];
 };
 
@@ -142,16 +142,18 @@ static int sign_cb(LIBSSH2_SESSION *session, unsigned char **sig, size_t *sig_le
 	unsigned char *out;
 
 	(void)session;
-	/* libssh2 frees it with free(): "string 'ssh-ed25519', string signature". */
-	if ((out = malloc(4 + 11 + 4 + 64)) == NULL)
+	/*
+	 * The raw 64-byte signature: libssh2 wraps it itself ("string 'ssh-ed25519', string
+	 * signature", userauth.c) and frees it with free().
+	 */
+	if ((out = malloc(64)) == NULL)
 		return -1;
-	memcpy(out, "\0\0\0\x0bssh-ed25519\0\0\0\x40", 19);
-	if (crypto_sign_ed25519_detached(out + 19, NULL, data, data_len, h->sk) != 0) {
+	if (crypto_sign_ed25519_detached(out, NULL, data, data_len, h->sk) != 0) {
 		free(out);
 		return -1;
 	}
 	*sig = out;
-	*sig_len = 83;
+	*sig_len = 64;
 	return 0;
 }
 
@@ -278,10 +280,21 @@ static int push_ref_cb(const char *refname, const char *status, void *payload)
 {
 	struct helper *h = payload;
 
+	/*
+	 * Only what says the remote's branch is not where this device saw it (another writer)
+	 * is a rejection the engine resolves (or raises an alarm for); a server that declines
+	 * for its own reasons (a hook, a protected branch, a full disk) fails the push: the
+	 * entries stay pending and the next sync tries again.
+	 */
 	if (status != NULL) {
 		h->rejected = true;
-		snprintf(h->reject, sizeof(h->reject), "%s: the remote refused it (%s)", refname,
-			 status);
+		h->moved = strstr(status, "non-fast-forward") != NULL ||
+			   strstr(status, "fetch first") != NULL ||
+			   strstr(status, "stale") != NULL ||
+			   strstr(status, "failed to lock") != NULL ||
+			   strstr(status, "failed to update ref") != NULL;
+		snprintf(h->reject, sizeof(h->reject), "%s: the remote rejected it (%.150s)",
+			 refname, status);
 	}
 	return 0;
 }
@@ -424,9 +437,11 @@ static void op_push(struct helper *h, struct vg_net_field *f, size_t n)
 		send_or_die('R', &r, 1);
 	} else if (rc < 0) {
 		fail_git(h, VG_EIO, "cannot push");
-	} else if (h->rejected) {
+	} else if (h->rejected && h->moved) {
 		struct vg_net_field r = sfield(h->reject);
 		send_or_die('R', &r, 1);
+	} else if (h->rejected) {
+		fail(VG_EIO, "push declined by the server: %s", h->reject);
 	} else {
 		send_or_die('O', NULL, 0);
 	}
@@ -610,8 +625,12 @@ int main(int argc, char **argv)
 			ready = true;
 			ll = landlock(h.repo_path);
 			say("protections: not dumpable, no new privileges, no core, no inherited "
-			    "descriptors, empty environment; %s",
+			    "descriptors, HOME alone in the environment; %s",
 			    ll);
+			/* The daemon's log (its stderr): what applied, never what was given. */
+			fprintf(stderr,
+				"vigil-net[%d]: not dumpable, no new privileges, no core; %s\n",
+				(int)getpid(), ll);
 			continue;
 		}
 		if (!ready) {

@@ -127,7 +127,7 @@ static int set_remote(struct vg_client *c, int argc, char **argv)
 	if (url == NULL || (pin != NULL && no_pin) || (cred_file != NULL && no_cred))
 		return vg_client_fail(VG_EXIT_USAGE, "usage: %s", vg_cmd_remote.usage);
 	if ((rc = absolute(abs, sizeof(abs), url)) < 0 ||
-	    (pin != NULL && (rc = vg_invite_pin_parse(check, pin)) < 0))
+	    (pin != NULL && (rc = vg_net_pin_parse(check, abs, pin)) < 0))
 		return vg_client_fail(VG_EXIT_USAGE, "%s", vg_error_last());
 	/* The credential is read here and travels to the daemon like a passphrase. */
 	if (cred_file != NULL && (rc = vg_fs_read_file(&cred, cred_file, VG_NET_CRED_MAX)) < 0)

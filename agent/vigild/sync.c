@@ -358,7 +358,7 @@ int vg_agent_remote_set(struct vg_agent *a, struct vg_agent_conn *c,
 
 	if ((rc = vg_sync_remote_check(url)) < 0 ||
 	    (pin_text != NULL && pin_text[0] != '\0' &&
-	     (rc = vg_invite_pin_parse(new_pin, pin_text)) < 0)) {
+	     (rc = vg_net_pin_parse(new_pin, url, pin_text)) < 0)) {
 		*code = "usage";
 		return rc;
 	}

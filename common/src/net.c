@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "vigil/error.h"
+#include "vigil/invite.h"
 #include "vigil/net.h"
 
 /* ---- URLs ---- */
@@ -159,6 +160,20 @@ void vg_net_pin_text(char out[VG_NET_PIN_TEXT_MAX], enum vg_remote_kind kind, co
 		memcpy(out, "sha256:", 7);
 		sodium_bin2hex(out + 7, VG_NET_PIN_TEXT_MAX - 7, pin, 32);
 	}
+}
+
+int vg_net_pin_parse(uint8_t out[32], const char *url, const char *text)
+{
+	int rc;
+
+	if (vg_remote_kind(url) == VG_REMOTE_HTTPS && strncmp(text, "SHA256:", 7) == 0)
+		return vg_error_set(
+		    VG_EINVAL, "an https pin is 'sha256:' and the hex SHA-256 of the server's "
+			       "certificate (openssl x509 -outform der | sha256sum); 'SHA256:...' "
+			       "is an ssh host key fingerprint");
+	if ((rc = vg_invite_pin_parse(out, text)) < 0)
+		return rc;
+	return 0;
 }
 
 /* ---- credentials ---- */

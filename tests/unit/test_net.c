@@ -79,6 +79,26 @@ static void test_pin_text(void **state)
 	assert_memory_equal(back, pin, 32);
 }
 
+static void test_pin_kind(void **state)
+{
+	uint8_t pin[32];
+
+	(void)state;
+	/* https: the hex form only; an ssh fingerprint given by mistake is refused. */
+	assert_int_equal(
+	    vg_net_pin_parse(
+		pin, "https://h/r.git",
+		"sha256:0000000000000000000000000000000000000000000000000000000000000001"),
+	    0);
+	assert_int_equal(pin[31], 1);
+	assert_int_equal(vg_net_pin_parse(pin, "https://h/r.git", KEY_FP), VG_EINVAL);
+	assert_non_null(strstr(vg_error_last(), "ssh host key fingerprint"));
+	/* ssh: either form. */
+	assert_int_equal(vg_net_pin_parse(pin, "ssh://h/r.git", KEY_FP), 0);
+	assert_int_equal(vg_net_pin_parse(pin, "ssh://h/r.git", "sha256:00"), VG_EINVAL);
+	assert_int_equal(vg_net_pin_parse(pin, "ssh://h/r.git", ""), VG_EINVAL);
+}
+
 static void test_ssh_key(void **state)
 {
 	uint8_t *sk = sodium_malloc(64), pk[32], blob[51], hash[32], check[32];
@@ -317,11 +337,11 @@ static void test_helper_stall(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_url_parts),	 cmocka_unit_test(test_pin_text),
-	    cmocka_unit_test(test_ssh_key),	 cmocka_unit_test(test_ssh_key_refused),
-	    cmocka_unit_test(test_https_cred),	 cmocka_unit_test(test_check),
-	    cmocka_unit_test(test_proxy),	 cmocka_unit_test(test_helper_refuses),
-	    cmocka_unit_test(test_helper_stall),
+	    cmocka_unit_test(test_url_parts),	    cmocka_unit_test(test_pin_text),
+	    cmocka_unit_test(test_pin_kind),	    cmocka_unit_test(test_ssh_key),
+	    cmocka_unit_test(test_ssh_key_refused), cmocka_unit_test(test_https_cred),
+	    cmocka_unit_test(test_check),	    cmocka_unit_test(test_proxy),
+	    cmocka_unit_test(test_helper_refuses),  cmocka_unit_test(test_helper_stall),
 	};
 
 	if (vg_init() < 0)

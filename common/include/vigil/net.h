@@ -54,6 +54,14 @@ void vg_net_pin_text(char out[VG_NET_PIN_TEXT_MAX], enum vg_remote_kind kind,
 		     const uint8_t pin[32]);
 
 /*
+ * A pin for url's kind (vg_invite_pin_parse's forms): an https pin must be the hex form
+ * ("sha256:" and the SHA-256 of the certificate's DER), so that an ssh host key
+ * fingerprint ("SHA256:...") given by mistake is refused; ssh takes either. VG_EINVAL.
+ */
+int vg_net_pin_parse(uint8_t out[32], const char *url, const char *text)
+    __attribute__((warn_unused_result));
+
+/*
  * Check that the transport credential (len bytes; len 0: none) and the pin (NULL: none)
  * suit url's kind: ssh needs a pin and an unencrypted OpenSSH Ed25519 private key; https
  * takes "username=NAME\npassword=TOKEN\n" lines or nothing; a path remote takes neither.
