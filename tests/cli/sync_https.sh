@@ -52,6 +52,7 @@ M=${H[m1]}
 
 # ---- the coordinator's remote: bad input refused, then set ----
 rs() { vgn "$C" --passphrase-fd 3 remote set "$@" 3<<<"${PW[office]}"; }
+refused "an ssh fingerprint as a certificate pin" "pin" rs "$URL" --pin "SHA256:$(printf 'A%.0s' $(seq 43))"
 refused "a short certificate pin" "pin" rs "$URL" --pin "sha256:0123abcd"
 refused "a pin that is not hex" "pin" rs "$URL" --pin "sha256:$(printf 'z%.0s' $(seq 64))"
 refused "a malformed credential file" "credential|username|password" rs "$URL" --pin "$PIN1" --credential "$NS/malformed.cred"
