@@ -127,7 +127,7 @@ except OSError:
 netserv_wait() {
 	local i
 	for ((i = 0; i < 200; i++)); do
-		[ -d "/proc/$1" ] || fail "$4 exited at start: $(tail -n 20 "$3" 2>/dev/null)"
+		netserv_alive "$1" || fail "$4 exited at start: $(tail -n 20 "$3" 2>/dev/null)"
 		listening "$2" && return 0
 		sleep 0.05
 	done
@@ -168,10 +168,24 @@ sshd_run() {
 	fi
 	/usr/sbin/sshd -t -f "$NS/sshd_config" >>"$SSHD_LOG" 2>&1 ||
 		fail "sshd refuses its configuration: $(tail -n 5 "$SSHD_LOG")"
+	local mark i
+	mark=$(wc -l <"$SSHD_LOG")
 	/usr/sbin/sshd -D -e -f "$NS/sshd_config" >>"$SSHD_LOG" 2>&1 &
 	SSHD_PID=$!
 	netserv_pids+=("$SSHD_PID")
-	netserv_wait "$SSHD_PID" "$SSHD_PORT" "$SSHD_LOG" sshd
+	# Ready when it says so (a connection probe could reach whoever else holds the port); a
+	# port taken since free_port chose it: status 2, the caller picks another.
+	for ((i = 0; i < 200; i++)); do
+		if ! netserv_alive "$SSHD_PID"; then
+			wait "$SSHD_PID" 2>/dev/null || true
+			tail -n +$((mark + 1)) "$SSHD_LOG" | grep -q "Address already in use" && return 2
+			fail "sshd exited at start: $(tail -n 20 "$SSHD_LOG")"
+		fi
+		tail -n +$((mark + 1)) "$SSHD_LOG" | grep -q "^Server listening on 127.0.0.1 port $SSHD_PORT\." &&
+			return 0
+		sleep 0.05
+	done
+	fail "sshd does not listen on 127.0.0.1:$SSHD_PORT after 10 s: $(tail -n 20 "$SSHD_LOG")"
 }
 
 sshd_new_host_key() {
@@ -183,10 +197,18 @@ sshd_new_host_key() {
 }
 
 start_sshd() {
-	SSHD_PORT=${1:-$(free_port)}
-	sshd_new_host_key
-	sshd_write_config
-	sshd_run
+	local try rc
+	for try in 1 2 3; do
+		SSHD_PORT=${1:-$(free_port)}
+		sshd_new_host_key
+		sshd_write_config
+		rc=0
+		sshd_run || rc=$?
+		[ $rc = 2 ] && [ -z "${1:-}" ] && continue
+		[ $rc = 0 ] || fail "sshd cannot listen on 127.0.0.1:$SSHD_PORT: $(tail -n 5 "$SSHD_LOG")"
+		return 0
+	done
+	fail "sshd found no free port in 3 tries"
 }
 
 stop_sshd() {
@@ -202,7 +224,7 @@ restart_sshd_new_key() {
 	cp "$NS/host_key.pub" "$NS/host_key.prev.pub"
 	sshd_new_host_key
 	[ "$SSHD_PIN" != "$old" ] || fail "the new host key has the old fingerprint"
-	sshd_run
+	sshd_run || fail "sshd cannot listen on 127.0.0.1:$SSHD_PORT again: $(tail -n 5 "$SSHD_LOG")"
 }
 
 restart_sshd_prev_key() {
@@ -211,7 +233,7 @@ restart_sshd_prev_key() {
 	mv "$NS/host_key.prev.pub" "$NS/host_key.pub"
 	SSHD_PIN=$(ssh-keygen -lf "$NS/host_key.pub" | awk '{print $2}')
 	printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" "$(cut -d' ' -f1-2 "$NS/host_key.pub")" >"$NS/known_hosts"
-	sshd_run
+	sshd_run || fail "sshd cannot listen on 127.0.0.1:$SSHD_PORT again: $(tail -n 5 "$SSHD_LOG")"
 }
 
 ssh_user_key() {
