@@ -36,7 +36,7 @@ for f in usr/bin/vigil usr/bin/vigild usr/bin/vigil-keys usr/lib/systemd/user/vi
 	usr/share/bash-completion/completions/vigil-keys usr/share/doc/vigil/FORMAT.md \
 	usr/share/doc/vigil/vigil.conf.example usr/share/man/man1/vigil.1.gz \
 	usr/share/man/man1/vigil-keys.1.gz usr/share/man/man5/vigil.conf.5.gz \
-	usr/share/man/man8/vigild.8.gz usr/libexec/vigil/vigil-audit \
+	usr/share/man/man8/vigild.8.gz usr/libexec/vigil/vigil-audit usr/libexec/vigil/vigil-net \
 	usr/share/vigil/audit-with-stock-tools.sh; do
 	[ -e "$root/$f" ] || fail "the package lacks /$f"
 done

@@ -630,7 +630,19 @@ int vg_net_spawn(struct vg_net **out, const char *program)
 	 * transport fails without one (it reads $HOME/.ssh/known_hosts before our pin check,
 	 * FACTS.md): a directory that does not exist, so no known_hosts is ever read.
 	 */
-	char *envp[] = {(char *)"HOME=/nonexistent/vigil-net", NULL};
+	char *envp[8] = {(char *)"HOME=/nonexistent/vigil-net", NULL};
+	size_t ne = 1;
+	extern char **environ;
+
+	/*
+	 * torsocks (README "Remotes": ssh through Tor) works by LD_PRELOAD: a daemon started
+	 * under it hands the helper its preload and TORSOCKS_* settings, and nothing else.
+	 */
+	for (char **e = environ; e != NULL && *e != NULL && ne < 7; e++)
+		if ((strncmp(*e, "LD_PRELOAD=", 11) == 0 && strstr(*e, "torsocks") != NULL) ||
+		    strncmp(*e, "TORSOCKS_", 9) == 0)
+			envp[ne++] = *e;
+	envp[ne] = NULL;
 	struct vg_net *n;
 
 	*out = NULL;
