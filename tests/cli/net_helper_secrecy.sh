@@ -21,6 +21,7 @@
 require_tool git sqlite3 jq setpriv stat
 . "$VIGIL_SOURCE_DIR/tests/lib/syncorg.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/netserv.sh"
+require_sshd
 
 SECRETS=$VIGIL_BUILD_DIR/tests/vg_vault_secrets
 MEMSCAN=$VIGIL_SOURCE_DIR/tests/tools/vg_memscan.py

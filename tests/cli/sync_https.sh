@@ -23,6 +23,7 @@
 require_tool git sqlite3 jq
 . "$VIGIL_SOURCE_DIR/tests/lib/syncorg.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/netserv.sh"
+require_tool openssl ssh-keygen
 
 PIN1=$(make_cert c1)
 PIN2=$(make_cert c2)

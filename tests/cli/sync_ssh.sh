@@ -21,6 +21,7 @@
 require_tool git sqlite3 jq ssh-keygen
 . "$VIGIL_SOURCE_DIR/tests/lib/syncorg.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/netserv.sh"
+require_sshd
 
 start_sshd
 PIN1=$SSHD_PIN

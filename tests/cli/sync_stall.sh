@@ -12,6 +12,7 @@
 require_tool git sqlite3 jq
 . "$VIGIL_SOURCE_DIR/tests/lib/syncorg.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/netserv.sh"
+require_tool openssl
 
 # ---- bad values refused with the line number ----
 new_home bad badconf

@@ -1,6 +1,7 @@
 # Sourced by the network transport tests after common.sh (and daemon.sh, when used):
 # throw-away servers on 127.0.0.1, each started by the test and stopped by its EXIT trap.
 #
+#   require_sshd                    skip (fail under CI=true) without sshd, ssh, ssh-keygen
 #   free_port                       a TCP port on 127.0.0.1 that nothing listens on now
 #   start_sshd [PORT]               sshd as the current user with a fresh Ed25519 host key;
 #                                   sets SSHD_PORT, SSHD_PIN (SHA256:..., as
@@ -43,8 +44,12 @@
 # Everything lives in $NS ($T/net). A server that does not come up within 10 s fails the
 # test with its log.
 
-require_tool python3 openssl ssh-keygen ssh
-[ -x /usr/sbin/sshd ] || skip "/usr/sbin/sshd is not installed (packaging/install-deps.sh installs openssh-server)"
+# Each server needs its tools only when a test starts it (require_sshd, require_tool).
+require_tool python3
+require_sshd() {
+	require_tool ssh-keygen ssh
+	[ -x /usr/sbin/sshd ] || skip "/usr/sbin/sshd is not installed (packaging/install-deps.sh installs openssh-server)"
+}
 
 NS=$T/net
 mkdir -p "$NS"
@@ -198,6 +203,7 @@ sshd_new_host_key() {
 
 start_sshd() {
 	local try rc
+	require_sshd
 	for try in 1 2 3; do
 		SSHD_PORT=${1:-$(free_port)}
 		sshd_new_host_key
@@ -237,6 +243,7 @@ restart_sshd_prev_key() {
 }
 
 ssh_user_key() {
+	require_tool ssh-keygen
 	rm -f "$NS/$1" "$NS/$1.pub"
 	case ${2:-ed25519} in
 	rsa) ssh-keygen -q -t rsa -b 3072 -N '' -C "vigil-test-$1" -f "$NS/$1" ;;
@@ -279,6 +286,7 @@ stock_git_ssh() {
 # ---- TLS ----
 
 make_cert() {
+	require_tool openssl
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 		-subj "/CN=vigil test $1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
 		-keyout "$NS/$1.key" -out "$NS/$1.pem" >/dev/null 2>&1 || fail "openssl: certificate $1"
