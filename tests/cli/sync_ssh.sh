@@ -88,7 +88,10 @@ grep -qF "$PIN1" "$T/mshow.out" || fail "the monitor's remote show lacks the pin
 
 # ---- entries both ways ----
 entries "$M" 4
+mark=$(wc -l <"$SSHD_LOG")
+s=$(date +%s%N)
 vgn "$M" sync --json >"$T/m1.json" || fail "monitor sync over ssh: $(cat "$T/m1.json")"
+echo "figure: a monitor's sync over ssh (4 entries): $(elapsed_ms "$s") ms, $(tail -n +$((mark + 1)) "$SSHD_LOG" | grep -c '^Connection from') ssh connection(s)"
 jq -e '.pushed == 4 and .pending == 0' "$T/m1.json" >/dev/null || fail "monitor sync: $(cat "$T/m1.json")"
 [ "$(remote_entries "$REPO" "members/${A[m1]}" | wc -l)" = 4 ] || fail "the server has not 4 entries of m1"
 vgn "$C" sync --json >"$T/c1.json" || fail "coordinator sync over ssh: $(cat "$T/c1.json")"
