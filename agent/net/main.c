@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/landlock.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -460,7 +461,8 @@ static const char *landlock(const char *repo)
 #ifdef LANDLOCK_CREATE_RULESET_VERSION
 	struct landlock_ruleset_attr attr = {0};
 	struct landlock_path_beneath_attr pb = {0};
-	const char *ro[] = {"/usr",	    "/lib",	 "/lib64",     "/etc",
+	/* /run: /etc/resolv.conf is often a link into it (systemd-resolved, NetworkManager). */
+	const char *ro[] = {"/usr",	    "/lib",	 "/lib64",     "/etc", "/run",
 			    "/dev/urandom", "/dev/null", "/proc/self", NULL};
 	__u64 read_access =
 	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_EXECUTE;
@@ -593,6 +595,11 @@ int main(int argc, char **argv)
 	/* Before anything else: nothing of this process can be dumped or traced. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* Killed with its spawner (a panic's bounded sync child killed at its bound): a helper
+	 * stuck on a stalled server never outlives the one that would kill it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		return 1;
 	setrlimit(RLIMIT_CORE, &no);
 	if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
 		for (int fd = 3; fd < 1024; fd++)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -334,14 +335,87 @@ static void test_helper_stall(void **state)
 	free(dir);
 }
 
+/*
+ * A helper that misbehaves (it is less trusted than the engine): a fake one, a shell
+ * script, answers the first operation with given bytes. Every case ends it.
+ */
+static int fake_fetch(const char *dir, const char *answer, bool stay, pid_t *pid)
+{
+	char *path = vgt_path(dir, "fake-net");
+	char script[512];
+	struct vg_net *n;
+	struct vg_net_params p;
+	const char *specs[] = {"refs/heads/roster:refs/vigil/remote/roster"};
+	int rc;
+
+	/* Reads the setup (up to its newline), answers on its socket (fd 0), waits for EOF. */
+	snprintf(script, sizeof(script), "#!/bin/sh\nread -r x\nprintf '%s' >&0\n%s\n", answer,
+		 stay ? "while read -r x; do :; done" : "exit 0");
+	vgt_write_file(path, script, strlen(script));
+	assert_int_equal(chmod(path, 0700), 0);
+	assert_int_equal(vg_net_spawn(&n, path), 0);
+	*pid = vg_net_pid(n);
+	memset(&p, 0, sizeof(p));
+	p.url = "ssh://h/r.git";
+	p.repo = dir;
+	/* A newline ends the fake's first read. */
+	p.proxy = "\n";
+	assert_int_equal(vg_net_start(n, &p, vg_net_now_ms() + 1500), 0);
+	rc = vg_net_fetch(n, specs, 1, NULL, NULL, NULL, vg_net_now_ms() + 1500);
+	vg_net_free(n);
+	free(path);
+	return rc;
+}
+
+static void test_helper_untrusted(void **state)
+{
+	char *dir;
+	pid_t pid;
+
+	(void)state;
+	dir = vgt_tmpdir();
+	/* A record longer than the cap: refused before it is read. */
+	assert_int_equal(fake_fetch(dir, "\\377\\377\\377\\377", true, &pid), VG_EFORMAT);
+	assert_non_null(strstr(vg_error_last(), "record of 4294967295 bytes"));
+	assert_true(gone(pid));
+	/* A record of a type the engine does not expect. */
+	assert_int_equal(fake_fetch(dir, "\\0\\0\\0\\001Z", true, &pid), VG_EFORMAT);
+	assert_non_null(strstr(vg_error_last(), "unexpected record"));
+	/* A head without its 20-byte id. */
+	assert_int_equal(
+	    fake_fetch(dir, "\\0\\0\\0\\014H\\0\\0\\0\\003abc\\0\\0\\0\\0", true, &pid),
+	    VG_EFORMAT);
+	/* A field longer than its record. */
+	assert_int_equal(fake_fetch(dir, "\\0\\0\\0\\005E\\0\\0\\0\\377", true, &pid), VG_EFORMAT);
+	/* An error with an unknown code and a control character: VG_EIO, the text cleaned. */
+	assert_int_equal(
+	    fake_fetch(dir, "\\0\\0\\0\\015E\\0\\0\\0\\00299\\0\\0\\0\\002a\\033", true, &pid),
+	    VG_EIO);
+	assert_string_equal(vg_error_last(), "a?");
+	/* No answer at all: the helper ended, or it says nothing until the deadline. */
+	assert_int_equal(fake_fetch(dir, "", false, &pid), VG_EIO);
+	assert_non_null(strstr(vg_error_last(), "ended without an answer"));
+	assert_int_equal(fake_fetch(dir, "", true, &pid), VG_ELIMIT);
+	assert_non_null(strstr(vg_error_last(), "did not finish within 2 s"));
+	assert_true(gone(pid));
+	vgt_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_url_parts),	    cmocka_unit_test(test_pin_text),
-	    cmocka_unit_test(test_pin_kind),	    cmocka_unit_test(test_ssh_key),
-	    cmocka_unit_test(test_ssh_key_refused), cmocka_unit_test(test_https_cred),
-	    cmocka_unit_test(test_check),	    cmocka_unit_test(test_proxy),
-	    cmocka_unit_test(test_helper_refuses),  cmocka_unit_test(test_helper_stall),
+	    cmocka_unit_test(test_url_parts),
+	    cmocka_unit_test(test_pin_text),
+	    cmocka_unit_test(test_pin_kind),
+	    cmocka_unit_test(test_ssh_key),
+	    cmocka_unit_test(test_ssh_key_refused),
+	    cmocka_unit_test(test_https_cred),
+	    cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_proxy),
+	    cmocka_unit_test(test_helper_refuses),
+	    cmocka_unit_test(test_helper_stall),
+	    cmocka_unit_test(test_helper_untrusted),
 	};
 
 	if (vg_init() < 0)
