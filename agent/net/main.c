@@ -46,6 +46,9 @@
 #include "vigil/vigil.h"
 
 #define FD 0 /* the socket to the engine */
+/* The largest record from the engine: a setup of URL, pin, credential, proxy, a repository
+ * path (PATH_MAX), two numbers and their lengths. */
+#define SETUP_MAX (1024 + 32 + VG_NET_CRED_MAX + VG_NET_PROXY_MAX + 4096 + 64 + 64)
 
 struct helper {
 	char *url, *proxy, *repo_path;
@@ -618,7 +621,7 @@ int main(int argc, char **argv)
 	 * 1.5.1's ssh transport looks for $HOME/.ssh/known_hosts before the certificate
 	 * callback and fails without HOME. None is read; the pin alone decides. */
 	for (;;) {
-		int rc = vg_net__recv(FD, &rec, VG_NET_CRED_MAX + 4096, 0, &type, f, &n);
+		int rc = vg_net__recv(FD, &rec, SETUP_MAX, 0, &type, f, &n);
 		if (rc < 0)
 			break; /* the engine is gone */
 		if (type == 'Q')

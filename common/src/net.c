@@ -128,7 +128,6 @@ void vg_remote_host(char *out, size_t outsz, const char *url)
 {
 	struct authority a;
 	enum vg_remote_kind k = vg_remote_kind(url);
-	int saved = 0;
 
 	out[0] = '\0';
 	if (k == VG_REMOTE_PATH)
@@ -136,7 +135,8 @@ void vg_remote_host(char *out, size_t outsz, const char *url)
 	/* authority_parse sets an error message on bad input: this is for checked URLs. */
 	if (authority_parse(&a, url, url + (k == VG_REMOTE_SSH ? 6 : 8)) == 0)
 		snprintf(out, outsz, "%.*s", (int)a.host_len, a.host);
-	(void)saved;
+	else
+		vg_error_clear();
 }
 
 void vg_remote_ssh_user(char *out, size_t outsz, const char *url)
