@@ -97,6 +97,31 @@ int vg_client_print_json(const json_t *obj)
 	return rc;
 }
 
+int vg_client_exchange(json_t **reply, struct vg_client *c, const json_t *req, unsigned flags)
+{
+	int rc = vg_client_call(reply, c, req, flags);
+
+	if (rc < 0)
+		return vg_client_error(rc);
+	return vg_client_ok(*reply) ? VG_EXIT_OK : vg_client_refused(*reply);
+}
+
+int vg_client_print_outcome(const struct vg_client *c, const char *key, bool value,
+			    const char *line)
+{
+	json_t *out;
+	int rc;
+
+	if (!c->cli->json) {
+		puts(line);
+		return VG_EXIT_OK;
+	}
+	out = json_pack("{s:b}", key, value);
+	rc = out != NULL ? vg_client_print_json(out) : VG_ENOMEM;
+	json_decref(out);
+	return rc < 0 ? vg_client_fail(VG_EXIT_REFUSED, "cannot write the output") : VG_EXIT_OK;
+}
+
 int vg_client_print_identity(const struct vg_client *c, const char *identity,
 			     const char *fingerprint)
 {

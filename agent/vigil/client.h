@@ -82,6 +82,20 @@ int vg_client_passphrase(struct vg_buf *out, const struct vg_client *c, const ch
 /* Print obj as one compact JSON line on stdout, without "type" and "ok". */
 int vg_client_print_json(const json_t *obj);
 
+/*
+ * vg_client_call, then the exit status a command ends with when it failed: VG_EXIT_OK when
+ * the daemon answered ok (*reply is the answer), else the error or the refusal printed
+ * and its status.
+ */
+int vg_client_exchange(json_t **reply, struct vg_client *c, const json_t *req, unsigned flags);
+
+/*
+ * The outcome of a command that reports one fact: {key: value} with --json, else line on
+ * stdout. Returns the exit status.
+ */
+int vg_client_print_outcome(const struct vg_client *c, const char *key, bool value,
+			    const char *line);
+
 /* A path under the data directory. */
 int vg_client_data_path(char *out, const struct vg_client *c, const char *name)
     __attribute__((warn_unused_result));

@@ -7,7 +7,7 @@
 static int run(struct vg_client *c, int argc, char **argv)
 {
 	json_t *req = NULL, *reply = NULL;
-	int rc, status;
+	int status;
 
 	if (argc < 2 || argc > 3 || strcmp(argv[1], "clear") != 0 ||
 	    (argc == 3 && argv[2][0] == '-')) {
@@ -20,14 +20,9 @@ static int run(struct vg_client *c, int argc, char **argv)
 		status = vg_client_fail(VG_EXIT_REFUSED, "out of memory");
 		goto done;
 	}
-	if ((rc = vg_client_call(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) < 0) {
-		status = vg_client_error(rc);
+	if ((status = vg_client_exchange(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) !=
+	    VG_EXIT_OK)
 		goto done;
-	}
-	if (!vg_client_ok(reply)) {
-		status = vg_client_refused(reply);
-		goto done;
-	}
 	if (c->cli->json)
 		status = vg_client_print_json(reply) < 0 ? vg_client_error(VG_EIO) : VG_EXIT_OK;
 	else {

@@ -490,14 +490,9 @@ static int run_write(struct vg_client *c, const struct vg_command *cmd, enum vg_
 				   VG_IPC_MSG_MAX);
 		goto done;
 	}
-	if ((rc = vg_client_call(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) < 0) {
-		status = vg_client_error(rc);
+	if ((status = vg_client_exchange(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) !=
+	    VG_EXIT_OK)
 		goto done;
-	}
-	if (!vg_client_ok(reply)) {
-		status = vg_client_refused(reply);
-		goto done;
-	}
 	status = VG_EXIT_OK;
 	if (c->cli->json) {
 		if (vg_client_print_json(reply) < 0)

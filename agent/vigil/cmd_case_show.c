@@ -47,7 +47,7 @@ void vg_case_print_event_line(FILE *f, const json_t *ev)
 int vg_case_fetch(json_t **view, struct vg_client *c, const char *case_id)
 {
 	json_t *req = NULL, *reply = NULL, *all = NULL, *next;
-	int rc, status = VG_EXIT_OK;
+	int status = VG_EXIT_OK;
 
 	*view = NULL;
 	for (json_int_t from = 0;;) {
@@ -57,14 +57,9 @@ int vg_case_fetch(json_t **view, struct vg_client *c, const char *case_id)
 			status = vg_client_fail(VG_EXIT_REFUSED, "out of memory");
 			goto done;
 		}
-		if ((rc = vg_client_call(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) < 0) {
-			status = vg_client_error(rc);
+		if ((status = vg_client_exchange(&reply, c, req,
+						 VG_CALL_START | VG_CALL_NEEDS_KEYS)) != VG_EXIT_OK)
 			goto done;
-		}
-		if (!vg_client_ok(reply)) {
-			status = vg_client_refused(reply);
-			goto done;
-		}
 		next = json_object_get(reply, "next");
 		if (all == NULL) {
 			all = reply;
@@ -217,7 +212,7 @@ static int run_list(struct vg_client *c, int argc, char **argv)
 	static const char *const options[] = {"--country", "--status", "--since", NULL};
 	const char *values[3];
 	json_t *req = NULL, *reply = NULL, *all = NULL, *next, *cs;
-	int rc, status = VG_EXIT_OK;
+	int status = VG_EXIT_OK;
 	size_t i;
 
 	if ((status = vg_client_options(&vg_cmd_case_list, argc, argv, NULL, NULL, options,
@@ -243,14 +238,9 @@ static int run_list(struct vg_client *c, int argc, char **argv)
 						"a filter is not valid UTF-8, or out of memory");
 			goto done;
 		}
-		if ((rc = vg_client_call(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) < 0) {
-			status = vg_client_error(rc);
+		if ((status = vg_client_exchange(&reply, c, req,
+						 VG_CALL_START | VG_CALL_NEEDS_KEYS)) != VG_EXIT_OK)
 			goto done;
-		}
-		if (!vg_client_ok(reply)) {
-			status = vg_client_refused(reply);
-			goto done;
-		}
 		json_array_extend(all, json_object_get(reply, "cases"));
 		next = json_object_get(reply, "next");
 		json_decref(req);

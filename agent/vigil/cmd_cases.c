@@ -14,7 +14,7 @@ int vg_coord_fetch(json_t **all, json_t **first, struct vg_client *c, enum vg_ip
 		   const char *member)
 {
 	json_t *req = NULL, *reply = NULL, *joined = json_array(), *next;
-	int rc, status = VG_EXIT_OK;
+	int status = VG_EXIT_OK;
 
 	*all = NULL;
 	if (first != NULL)
@@ -27,14 +27,9 @@ int vg_coord_fetch(json_t **all, json_t **first, struct vg_client *c, enum vg_ip
 			status = vg_client_fail(VG_EXIT_REFUSED, "out of memory");
 			goto done;
 		}
-		if ((rc = vg_client_call(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) < 0) {
-			status = vg_client_error(rc);
+		if ((status = vg_client_exchange(&reply, c, req,
+						 VG_CALL_START | VG_CALL_NEEDS_KEYS)) != VG_EXIT_OK)
 			goto done;
-		}
-		if (!vg_client_ok(reply)) {
-			status = vg_client_refused(reply);
-			goto done;
-		}
 		if (json_array_extend(joined, json_object_get(reply, member)) < 0) {
 			status = vg_client_fail(VG_EXIT_REFUSED, "out of memory");
 			goto done;
@@ -129,18 +124,13 @@ static int duplicates(struct vg_client *c)
 {
 	json_t *req = vg_ipc_request_new(VG_IPC_DUPLICATES), *reply = NULL, *d;
 	size_t i;
-	int rc, status = VG_EXIT_OK;
+	int status = VG_EXIT_OK;
 
 	if (req == NULL)
 		return vg_client_fail(VG_EXIT_REFUSED, "out of memory");
-	if ((rc = vg_client_call(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) < 0) {
-		status = vg_client_error(rc);
+	if ((status = vg_client_exchange(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) !=
+	    VG_EXIT_OK)
 		goto done;
-	}
-	if (!vg_client_ok(reply)) {
-		status = vg_client_refused(reply);
-		goto done;
-	}
 	if (c->cli->json) {
 		json_t *out =
 		    json_pack("{s:O}", "duplicates", json_object_get(reply, "duplicates"));

@@ -35,24 +35,10 @@ static int run(struct vg_client *c, int argc, char **argv)
 	}
 	vg_buf_release(&pass);
 	vg_buf_release(&duress);
-	if ((rc = vg_client_call(&reply, c, req, VG_CALL_START)) < 0) {
-		status = vg_client_error(rc);
-		goto done;
-	}
-	if (!vg_client_ok(reply)) {
-		status = vg_client_refused(reply);
-		goto done;
-	}
-	if (c->cli->json) {
-		json_t *out = json_pack("{s:b}", "resealed", 1);
-		rc = out != NULL ? vg_client_print_json(out) : VG_ENOMEM;
-		json_decref(out);
-		status = rc < 0 ? vg_client_fail(VG_EXIT_REFUSED, "cannot write the output")
-				: VG_EXIT_OK;
-	} else {
-		puts(set ? "duress passphrase set" : "duress passphrase cleared");
-		status = VG_EXIT_OK;
-	}
+	if ((status = vg_client_exchange(&reply, c, req, VG_CALL_START)) == VG_EXIT_OK)
+		status = vg_client_print_outcome(c, "resealed", true,
+						 set ? "duress passphrase set"
+						     : "duress passphrase cleared");
 done:
 	vg_buf_release(&pass);
 	vg_buf_release(&duress);

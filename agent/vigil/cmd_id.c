@@ -21,7 +21,7 @@ static int verify(struct vg_client *c, const struct vg_identity *id, const char 
 	struct vg_minisig sig;
 	json_t *req = NULL, *reply = NULL;
 	const char *text, *held;
-	int rc, status;
+	int status;
 
 	randombytes_buf(nonce, sizeof(nonce));
 	req = vg_ipc_request_new(VG_IPC_CHALLENGE);
@@ -29,14 +29,9 @@ static int verify(struct vg_client *c, const struct vg_identity *id, const char 
 		status = vg_client_fail(VG_EXIT_REFUSED, "out of memory");
 		goto done;
 	}
-	if ((rc = vg_client_call(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) < 0) {
-		status = vg_client_error(rc);
+	if ((status = vg_client_exchange(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) !=
+	    VG_EXIT_OK)
 		goto done;
-	}
-	if (!vg_client_ok(reply)) {
-		status = vg_client_refused(reply);
-		goto done;
-	}
 	text = json_string_value(json_object_get(reply, "signature"));
 	held = json_string_value(json_object_get(reply, "identity"));
 	vg_ipc_challenge_message(msg, nonce);

@@ -13,7 +13,7 @@ static int run(struct vg_client *c, int argc, char **argv)
 	bool unlink = strcmp(argv[0], "unlink") == 0;
 	const struct vg_command *cmd = unlink ? &vg_cmd_unlink : &vg_cmd_link;
 	json_t *req = NULL, *reply = NULL;
-	int rc, status = VG_EXIT_OK;
+	int status = VG_EXIT_OK;
 
 	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-') {
 		vg_client_fail(VG_EXIT_USAGE, "'vigil %s' needs two CASE-IDs", cmd->name);
@@ -25,14 +25,9 @@ static int run(struct vg_client *c, int argc, char **argv)
 		      "case", argv[1], "other", argv[2]);
 	if (req == NULL)
 		return vg_client_fail(VG_EXIT_USAGE, "a case id is not valid text");
-	if ((rc = vg_client_call(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) < 0) {
-		status = vg_client_error(rc);
+	if ((status = vg_client_exchange(&reply, c, req, VG_CALL_START | VG_CALL_NEEDS_KEYS)) !=
+	    VG_EXIT_OK)
 		goto done;
-	}
-	if (!vg_client_ok(reply)) {
-		status = vg_client_refused(reply);
-		goto done;
-	}
 	if (c->cli->json) {
 		if (vg_client_print_json(reply) < 0)
 			status = vg_client_error(VG_EIO);

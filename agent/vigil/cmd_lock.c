@@ -5,7 +5,7 @@
 
 static int run(struct vg_client *c, int argc, char **argv)
 {
-	json_t *req = NULL, *reply = NULL, *out = NULL;
+	json_t *req = NULL, *reply = NULL;
 	int rc, status;
 
 	if ((status = vg_client_options(&vg_cmd_lock, argc, argv, NULL, NULL, NULL, NULL)) != 0)
@@ -23,19 +23,10 @@ static int run(struct vg_client *c, int argc, char **argv)
 		status = vg_client_refused(reply);
 		goto done;
 	}
-	if (c->cli->json) {
-		out = json_pack("{s:b}", "locked", 1);
-		rc = out != NULL ? vg_client_print_json(out) : VG_ENOMEM;
-		status = rc < 0 ? vg_client_fail(VG_EXIT_REFUSED, "cannot write the output")
-				: VG_EXIT_OK;
-	} else {
-		puts("vault locked");
-		status = VG_EXIT_OK;
-	}
+	status = vg_client_print_outcome(c, "locked", true, "vault locked");
 done:
 	json_decref(req);
 	json_decref(reply);
-	json_decref(out);
 	return status;
 }
 

@@ -25,28 +25,14 @@ static int run(struct vg_client *c, int argc, char **argv)
 	}
 	vg_buf_release(&old);
 	vg_buf_release(&new);
-	if ((rc = vg_client_call(&reply, c, req, VG_CALL_START)) < 0) {
-		status = vg_client_error(rc);
+	if ((status = vg_client_exchange(&reply, c, req, VG_CALL_START)) != VG_EXIT_OK)
 		goto done;
-	}
-	if (!vg_client_ok(reply)) {
-		status = vg_client_refused(reply);
-		goto done;
-	}
-	if (c->cli->json) {
-		json_t *out = json_pack("{s:b}", "changed", 1);
-		rc = out != NULL ? vg_client_print_json(out) : VG_ENOMEM;
-		json_decref(out);
-		status = rc < 0 ? vg_client_fail(VG_EXIT_REFUSED, "cannot write the output")
-				: VG_EXIT_OK;
-	} else {
-		puts("passphrase changed");
+	status = vg_client_print_outcome(c, "changed", true, "passphrase changed");
+	if (!c->cli->json)
 		fputs(
 		    "note: copies of vault.key made before now (backups, a seized disk) still open "
 		    "with the old passphrase\n",
 		    stderr);
-		status = VG_EXIT_OK;
-	}
 done:
 	vg_buf_release(&old);
 	vg_buf_release(&new);

@@ -5,7 +5,7 @@
 
 static int run(struct vg_client *c, int argc, char **argv)
 {
-	json_t *req = NULL, *reply = NULL, *out = NULL;
+	json_t *req = NULL, *reply = NULL;
 	bool was_running = true;
 	int rc, status;
 
@@ -24,19 +24,12 @@ static int run(struct vg_client *c, int argc, char **argv)
 		status = vg_client_refused(reply);
 		goto done;
 	}
-	if (c->cli->json) {
-		out = json_pack("{s:b}", "was_running", was_running);
-		rc = out != NULL ? vg_client_print_json(out) : VG_ENOMEM;
-		status = rc < 0 ? vg_client_fail(VG_EXIT_REFUSED, "cannot write the output")
-				: VG_EXIT_OK;
-	} else {
-		puts(was_running ? "vigild locked and stopped" : "vigild is not running");
-		status = VG_EXIT_OK;
-	}
+	status = vg_client_print_outcome(c, "was_running", was_running,
+					 was_running ? "vigild locked and stopped"
+						     : "vigild is not running");
 done:
 	json_decref(req);
 	json_decref(reply);
-	json_decref(out);
 	return status;
 }
 

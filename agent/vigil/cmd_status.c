@@ -87,21 +87,15 @@ static int run(struct vg_client *c, int argc, char **argv)
 {
 	json_t *req = NULL, *reply = NULL;
 	const char *warning;
-	int rc, status;
+	int status;
 
 	if ((status = vg_client_options(&vg_cmd_status, argc, argv, NULL, NULL, NULL, NULL)) != 0)
 		return status;
 	req = vg_ipc_request_new(VG_IPC_STATUS);
 	if (req == NULL)
 		return vg_client_fail(VG_EXIT_REFUSED, "out of memory");
-	if ((rc = vg_client_call(&reply, c, req, VG_CALL_START)) < 0) {
-		status = vg_client_error(rc);
+	if ((status = vg_client_exchange(&reply, c, req, VG_CALL_START)) != VG_EXIT_OK)
 		goto done;
-	}
-	if (!vg_client_ok(reply)) {
-		status = vg_client_refused(reply);
-		goto done;
-	}
 	if (!json_is_boolean(json_object_get(reply, "locked")) ||
 	    !json_is_object(json_object_get(reply, "memlock"))) {
 		status = vg_client_fail(VG_EXIT_REFUSED, "vigild sent a malformed status");

@@ -22,24 +22,8 @@ static int run(struct vg_client *c, int argc, char **argv)
 		goto done;
 	}
 	vg_buf_release(&pass);
-	if ((rc = vg_client_call(&reply, c, req, VG_CALL_START)) < 0) {
-		status = vg_client_error(rc);
-		goto done;
-	}
-	if (!vg_client_ok(reply)) {
-		status = vg_client_refused(reply);
-		goto done;
-	}
-	if (c->cli->json) {
-		json_t *out = json_pack("{s:b}", "locked", 0);
-		rc = out != NULL ? vg_client_print_json(out) : VG_ENOMEM;
-		json_decref(out);
-		status = rc < 0 ? vg_client_fail(VG_EXIT_REFUSED, "cannot write the output")
-				: VG_EXIT_OK;
-	} else {
-		puts("vault unlocked");
-		status = VG_EXIT_OK;
-	}
+	if ((status = vg_client_exchange(&reply, c, req, VG_CALL_START)) == VG_EXIT_OK)
+		status = vg_client_print_outcome(c, "locked", false, "vault unlocked");
 done:
 	vg_buf_release(&pass);
 	json_decref(req);

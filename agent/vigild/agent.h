@@ -82,6 +82,14 @@ struct vg_agent {
 	bool revoked; /* a sync found this device revoked: wipe once the reply is sent */
 	struct vg_agent_sched sched;
 	struct vg_net *net_idle; /* a waiting network helper, started before unlock (sync.c) */
+	/*
+	 * A sync is running: the vault is in use, so a lock asked for meanwhile (a signal,
+	 * logind) is noted in lock_pending, stops a network transfer at once, and is done as
+	 * soon as the sync returns.
+	 */
+	bool syncing;
+	char lock_pending[64];
+	int wake_fds[2]; /* what a sync's waits watch: signals, the system bus */
 };
 
 /* Milliseconds on CLOCK_BOOTTIME, which keeps counting while the machine sleeps. */
@@ -98,6 +106,10 @@ bool vg_agent_logind_watched(const struct vg_agent *a);
 /* Fill pfd (fd -1 when not watched) and return timeout_ms shortened to the bus's own. */
 int vg_agent_logind_poll(struct vg_agent *a, struct pollfd *pfd, int timeout_ms);
 void vg_agent_logind_process(struct vg_agent *a); /* after poll, whatever it said */
+int vg_agent_logind_fd(const struct vg_agent *a); /* the bus, -1 when not watched */
+
+/* server.c: SIGUSR1 locks, SIGTERM, SIGINT and SIGHUP stop (set a->stop). */
+void vg_agent_signals(struct vg_agent *a);
 
 /* server.c */
 /*

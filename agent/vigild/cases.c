@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "vigil/buf.h"
 #include "vigil/cases.h"
 #include "vigil/csv.h"
 #include "vigil/error.h"
@@ -85,14 +86,9 @@ static int add_rec(struct rec **out, struct vg_agent_cases *ix, const uint8_t id
 
 	if ((*out = find_rec(ix, id)) != NULL)
 		return 0;
-	if (ix->n == ix->cap) {
-		size_t cap = ix->cap == 0 ? 64 : 2 * ix->cap;
-		struct rec **recs = realloc(ix->recs, cap * sizeof(*recs));
-		if (recs == NULL)
-			return vg_error_set(VG_ENOMEM, "cannot grow the case index");
-		ix->recs = recs;
-		ix->cap = cap;
-	}
+	if ((rc = vg_array_reserve(&ix->recs, &ix->cap, ix->n, sizeof(*ix->recs), 64,
+				   "case index")) < 0)
+		return rc;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return vg_error_set(VG_ENOMEM, "cannot grow the case index");
 	if ((rc = vg_idmap_add(&ix->ids, id, NULL)) < 0) {
@@ -108,14 +104,10 @@ static int add_rec(struct rec **out, struct vg_agent_cases *ix, const uint8_t id
 /* Move *item into r (item is zeroed: r owns what it held). */
 static int rec_add(struct rec *r, struct vg_case_item *item)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap == 0 ? 4 : 2 * r->cap;
-		struct vg_case_item *items = realloc(r->items, cap * sizeof(*items));
-		if (items == NULL)
-			return vg_error_set(VG_ENOMEM, "cannot grow the case index");
-		r->items = items;
-		r->cap = cap;
-	}
+	int rc = vg_array_reserve(&r->items, &r->cap, r->n, sizeof(*r->items), 4, "case index");
+
+	if (rc < 0)
+		return rc;
 	r->items[r->n++] = *item;
 	memset(item, 0, sizeof(*item));
 	vg_case_state_free(r->st);
@@ -600,45 +592,33 @@ done:
 
 /* ---- finding a case and its entries ---- */
 
-static bool is_hex(const char *s)
+static const uint8_t *rec_id(void *ctx, size_t i)
 {
-	for (; *s != '\0'; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
+	return ((struct vg_agent_cases *)ctx)->recs[i]->id;
 }
 
 /* A case by its id or a unique prefix of at least PREFIX_MIN hex digits. */
 static int find_case(struct rec **out, struct vg_agent_cases *ix, const char *s, const char **code)
 {
 	uint8_t id[VG_CASE_ID_BYTES];
-	size_t n = strlen(s), hits = 0;
+	size_t at;
+	int rc;
 
 	*out = NULL;
-	if (n < PREFIX_MIN || n > VG_CASE_ID_HEX || !is_hex(s)) {
+	if (strlen(s) == VG_CASE_ID_HEX && vg_hex_decode(id, sizeof(id), s, VG_CASE_ID_HEX) == 0)
+		rc = (*out = find_rec(ix, id)) != NULL ? 0 : VG_ENOTFOUND;
+	else if ((rc = vg_hex_find(&at, s, PREFIX_MIN, ix->n, VG_CASE_ID_BYTES, rec_id, NULL,
+				   ix)) == 0)
+		*out = ix->recs[at];
+	if (rc == VG_EFORMAT) {
 		*code = "usage";
 		return vg_error_set(VG_EINVAL,
 				    "'%s' is not a case id (32 hex digits, or at least %d of them)",
 				    s, PREFIX_MIN);
 	}
-	if (n == VG_CASE_ID_HEX && vg_hex_decode(id, sizeof(id), s, n) == 0) {
-		*out = find_rec(ix, id);
-	} else {
-		for (size_t i = 0; i < ix->n; i++) {
-			char h[VG_CASE_ID_HEX + 1];
-			vg_hex_encode(h, ix->recs[i]->id, VG_CASE_ID_BYTES);
-			if (strncmp(h, s, n) == 0) {
-				*out = ix->recs[i];
-				hits++;
-			}
-		}
-		if (hits > 1) {
-			*out = NULL;
-			return vg_error_set(VG_EINVAL,
-					    "case id '%s' is ambiguous: give more digits", s);
-		}
-	}
-	if (*out == NULL)
+	if (rc == VG_EINVAL)
+		return vg_error_set(VG_EINVAL, "case id '%s' is ambiguous: give more digits", s);
+	if (rc < 0)
 		return vg_error_set(VG_ENOTFOUND, "no case '%s' on this device", s);
 	return 0;
 }
@@ -656,6 +636,11 @@ static enum vg_entry_type kind(const struct vg_case_item *it)
  * or person corrections, an event correction events or event corrections, a redaction any
  * entry of the case.
  */
+static const uint8_t *item_id(void *ctx, size_t i)
+{
+	return ((const struct rec *)ctx)->items[i].id;
+}
+
 static int resolve_supersedes(json_t *body, enum vg_entry_type type, const struct rec *r,
 			      const char *case_hex)
 {
@@ -669,26 +654,22 @@ static int resolve_supersedes(json_t *body, enum vg_entry_type type, const struc
 	json_array_foreach(sup, i, v)
 	{
 		const char *s = json_string_value(v);
-		size_t n = s != NULL ? strlen(s) : 0, hit = SIZE_MAX, hits = 0;
 		char h[2 * VG_ID_BYTES + 1];
+		size_t hit;
+		int rc = s != NULL ? vg_hex_find(&hit, s, PREFIX_MIN, r->n, VG_ID_BYTES, item_id,
+						 NULL, (void *)r)
+				   : VG_EFORMAT;
 
-		if (s == NULL || n < PREFIX_MIN || n > 2 * VG_ID_BYTES || !is_hex(s))
+		if (rc == VG_EFORMAT)
 			return vg_error_set(
 			    VG_EFORMAT,
 			    "body.supersedes must list entry ids (64 hex digits, or "
 			    "at least %d of them)",
 			    PREFIX_MIN);
-		for (size_t j = 0; j < r->n; j++) {
-			vg_hex_encode(h, r->items[j].id, VG_ID_BYTES);
-			if (strncmp(h, s, n) == 0) {
-				hit = j;
-				hits++;
-			}
-		}
-		if (hits > 1)
+		if (rc == VG_EINVAL)
 			return vg_error_set(VG_EFORMAT,
 					    "entry id '%s' is ambiguous: give more digits", s);
-		if (hits == 0)
+		if (rc < 0)
 			return vg_error_set(VG_ENOTFOUND, "no entry '%s' in case %s", s, case_hex);
 		if (type == VG_ENTRY_CORRECT && kind(&r->items[hit]) != want)
 			return vg_error_set(

@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "vigil/buf.h"
 #include "vigil/cases.h"
 #include "vigil/error.h"
 #include "vigil/idmap.h"
@@ -125,14 +126,9 @@ static int add_rec(struct crec **out, struct vg_agent_coord *x, const uint8_t id
 
 	if ((*out = find_rec(x, id)) != NULL)
 		return 0;
-	if (x->n == x->cap) {
-		size_t cap = x->cap == 0 ? 64 : 2 * x->cap;
-		struct crec **recs = realloc(x->recs, cap * sizeof(*recs));
-		if (recs == NULL)
-			return vg_error_set(VG_ENOMEM, "cannot grow the merged index");
-		x->recs = recs;
-		x->cap = cap;
-	}
+	if ((rc = vg_array_reserve(&x->recs, &x->cap, x->n, sizeof(*x->recs), 64, "merged index")) <
+	    0)
+		return rc;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return vg_error_set(VG_ENOMEM, "cannot grow the merged index");
 	if ((rc = vg_idmap_add(&x->ids, id, NULL)) < 0) {
@@ -148,18 +144,16 @@ static int add_rec(struct crec **out, struct vg_agent_coord *x, const uint8_t id
 /* Move *item into r (item is zeroed: r owns what it held). */
 static int rec_add(struct crec *r, struct vg_case_item *item, const uint8_t author[VG_ID_BYTES])
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap == 0 ? 4 : 2 * r->cap;
-		struct vg_case_item *items = realloc(r->items, cap * sizeof(*items));
-		if (items == NULL)
-			return vg_error_set(VG_ENOMEM, "cannot grow the merged index");
-		r->items = items;
-		uint8_t(*authors)[VG_ID_BYTES] = realloc(r->authors, cap * sizeof(*authors));
-		if (authors == NULL)
-			return vg_error_set(VG_ENOMEM, "cannot grow the merged index");
-		r->authors = authors;
-		r->cap = cap;
-	}
+	/* Two arrays of one length: each keeps its own capacity, r->cap the smaller. */
+	size_t icap = r->cap, acap = r->cap;
+	int rc;
+
+	if ((rc = vg_array_reserve(&r->items, &icap, r->n, sizeof(*r->items), 4, "merged index")) <
+		0 ||
+	    (rc = vg_array_reserve(&r->authors, &acap, r->n, sizeof(*r->authors), 4,
+				   "merged index")) < 0)
+		return rc;
+	r->cap = icap < acap ? icap : acap;
 	r->items[r->n] = *item;
 	memcpy(r->authors[r->n], author, VG_ID_BYTES);
 	r->n++;
@@ -187,14 +181,11 @@ static int link_add(struct vg_agent_coord *x, const uint8_t a[VG_CASE_ID_BYTES],
 {
 	struct clink *l;
 
-	if (x->nlinks == x->linkcap) {
-		size_t cap = x->linkcap == 0 ? 16 : 2 * x->linkcap;
-		struct clink *links = realloc(x->links, cap * sizeof(*links));
-		if (links == NULL)
-			return vg_error_set(VG_ENOMEM, "cannot grow the merged index");
-		x->links = links;
-		x->linkcap = cap;
-	}
+	int rc = vg_array_reserve(&x->links, &x->linkcap, x->nlinks, sizeof(*x->links), 16,
+				  "merged index");
+
+	if (rc < 0)
+		return rc;
 	l = &x->links[x->nlinks++];
 	if (memcmp(a, b, VG_CASE_ID_BYTES) < 0) {
 		memcpy(l->a, a, VG_CASE_ID_BYTES);
@@ -892,45 +883,35 @@ done:
 	return rc;
 }
 
-static bool is_hex(const char *s)
+static const uint8_t *crec_id(void *ctx, size_t i)
 {
-	for (; *s != '\0'; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
+	return ((struct vg_agent_coord *)ctx)->recs[i]->id;
+}
+
+static bool crec_live(void *ctx, size_t i)
+{
+	return live(((struct vg_agent_coord *)ctx)->recs[i]);
 }
 
 /* A case this coordinator reads, by id or a unique prefix of at least PREFIX_MIN digits. */
 static int find_case(size_t *out, struct vg_agent_coord *x, const char *s, const char **code)
 {
 	uint8_t id[VG_CASE_ID_BYTES];
-	size_t n = strlen(s), hits = 0;
+	int rc = 0;
 
 	*out = SIZE_MAX;
-	if (n < PREFIX_MIN || n > VG_CASE_ID_HEX || !is_hex(s)) {
+	if (strlen(s) == VG_CASE_ID_HEX && vg_hex_decode(id, sizeof(id), s, VG_CASE_ID_HEX) == 0)
+		*out = rec_index(x, id);
+	else
+		rc = vg_hex_find(out, s, PREFIX_MIN, x->n, VG_CASE_ID_BYTES, crec_id, crec_live, x);
+	if (rc == VG_EFORMAT || rc == VG_EINVAL)
 		*code = "usage";
+	if (rc == VG_EFORMAT)
 		return vg_error_set(VG_EINVAL,
 				    "'%s' is not a case id (32 hex digits, or at least %d of them)",
 				    s, PREFIX_MIN);
-	}
-	if (n == VG_CASE_ID_HEX && vg_hex_decode(id, sizeof(id), s, n) == 0) {
-		*out = rec_index(x, id);
-	} else {
-		for (size_t i = 0; i < x->n; i++) {
-			char h[VG_CASE_ID_HEX + 1];
-			vg_hex_encode(h, x->recs[i]->id, VG_CASE_ID_BYTES);
-			if (strncmp(h, s, n) == 0 && live(x->recs[i])) {
-				*out = i;
-				hits++;
-			}
-		}
-		if (hits > 1) {
-			*out = SIZE_MAX;
-			*code = "usage";
-			return vg_error_set(VG_EINVAL,
-					    "case id '%s' is ambiguous: give more digits", s);
-		}
-	}
+	if (rc == VG_EINVAL)
+		return vg_error_set(VG_EINVAL, "case id '%s' is ambiguous: give more digits", s);
 	if (*out == SIZE_MAX || !x->recs[*out]->st->opened)
 		return vg_error_set(VG_ENOTFOUND,
 				    "no case '%s' among the cases this coordinator "

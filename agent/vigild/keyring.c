@@ -14,6 +14,11 @@ void vg_agent_lock(struct vg_agent *a, const char *reason)
 {
 	if (a->vault == NULL)
 		return;
+	if (a->syncing) { /* the sync holds the vault: it stops, then the lock is done */
+		if (a->lock_pending[0] == '\0')
+			snprintf(a->lock_pending, sizeof(a->lock_pending), "%s", reason);
+		return;
+	}
 	/* At once on SIGUSR1; otherwise a changed case index is kept sealed first. */
 	vg_agent_cases_drop(a, strcmp(reason, "SIGUSR1") != 0);
 	vg_vault_free(a->vault); /* wipes every key */

@@ -117,6 +117,11 @@ bool vg_agent_logind_watched(const struct vg_agent *a)
 	return a->logind != NULL;
 }
 
+int vg_agent_logind_fd(const struct vg_agent *a)
+{
+	return a->logind != NULL ? sd_bus_get_fd(a->logind->bus) : -1;
+}
+
 int vg_agent_logind_poll(struct vg_agent *a, struct pollfd *pfd, int timeout_ms)
 {
 	uint64_t usec = UINT64_MAX;

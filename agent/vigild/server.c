@@ -314,7 +314,7 @@ static bool conn_event(struct vg_agent *a, struct vg_agent_conn *c, uint64_t now
 	return true;
 }
 
-static void on_signals(struct vg_agent *a)
+void vg_agent_signals(struct vg_agent *a)
 {
 	struct signalfd_siginfo si;
 
@@ -370,6 +370,18 @@ static void on_timers(struct vg_agent *a, uint64_t now)
 		vg_agent_sched_due(a, now);
 }
 
+/* A lock asked for while a sync held the vault (vg_agent_lock), done now. */
+static void lock_if_pending(struct vg_agent *a)
+{
+	char why[sizeof(a->lock_pending)];
+
+	if (a->syncing || a->lock_pending[0] == '\0')
+		return;
+	memcpy(why, a->lock_pending, sizeof(why));
+	a->lock_pending[0] = '\0';
+	vg_agent_lock(a, why);
+}
+
 int vg_agent_run(struct vg_agent *a)
 {
 	struct pollfd pfd[2 + VG_AGENT_CONNS_MAX + 1];
@@ -395,7 +407,7 @@ int vg_agent_run(struct vg_agent *a)
 		}
 		now = vg_agent_now();
 		if (pfd[0].revents != 0)
-			on_signals(a);
+			vg_agent_signals(a);
 		/* Backwards, so that removing one (the last moves into its place) is safe. */
 		for (size_t i = n; i-- > 0 && !a->stop;) {
 			if (pfd[2 + i].revents == 0)
@@ -406,7 +418,9 @@ int vg_agent_run(struct vg_agent *a)
 		if (!a->stop && (pfd[1].revents & POLLIN))
 			accept_one(a, now);
 		vg_agent_logind_process(a);
+		lock_if_pending(a);
 		on_timers(a, now);
+		lock_if_pending(a);
 	}
 	return 0;
 }

@@ -132,6 +132,27 @@ static int vault_net(const struct vg_vault *v, const uint8_t **pin, const uint8_
 	return 0;
 }
 
+/*
+ * While a network sync waits on its helper, the daemon's signals and logind still count:
+ * handled here, and a stop or a lock asked for ends the transfer at once (a hung server
+ * must not keep the keys in memory through a suspend).
+ */
+static bool sync_wake(void *ctx, char *why, size_t whysz)
+{
+	struct vg_agent *a = ctx;
+
+	vg_agent_signals(a);
+	vg_agent_logind_process(a);
+	if (a->stop)
+		snprintf(why, whysz, "the daemon is stopping");
+	else if (a->lock_pending[0] != '\0')
+		snprintf(why, whysz, "the keys are being locked (%s)", a->lock_pending);
+	else
+		return false;
+	vg_agent_log("sync stopped: %s", why);
+	return true;
+}
+
 /* A sync's network options: the waiting helper is handed over (the sync frees it). */
 static void net_options(struct vg_agent *a, struct vg_sync_net *net, const uint8_t *pin,
 			const uint8_t *cred, size_t cred_len)
@@ -143,6 +164,12 @@ static void net_options(struct vg_agent *a, struct vg_sync_net *net, const uint8
 	net->proxy = a->config.sync_proxy;
 	net->helper = a->net_idle;
 	a->net_idle = NULL;
+	a->wake_fds[0] = a->signal_fd;
+	a->wake_fds[1] = vg_agent_logind_fd(a);
+	net->wake_fds = a->wake_fds;
+	net->nwake = a->wake_fds[1] >= 0 ? 2 : 1;
+	net->wake = sync_wake;
+	net->wake_ctx = a;
 }
 
 void vg_agent_net_ready(struct vg_agent *a)
@@ -498,7 +525,9 @@ static int run_sync(struct vg_agent *a, struct vg_agent_conn *c, json_t *reply)
 	if ((rc = self_id(a, o.self)) < 0 || (rc = vault_net(a->vault, &pin, &cred, &cred_len)) < 0)
 		return rc;
 	net_options(a, &o.net, pin, cred, cred_len);
+	a->syncing = true;
 	rc = vg_sync_run(&r, &o);
+	a->syncing = false;
 	vg_agent_net_ready(a); /* a fresh helper waits for the next sync */
 	/* The case index in memory may summarise entries this device can no longer read. */
 	if (r.received > 0)

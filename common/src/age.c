@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "bech32.h"
+#include "vigil/buf.h"
 #include "vigil/age.h"
 #include "vigil/error.h"
 
@@ -686,16 +687,9 @@ int vg_age_header_parse(struct vg_age_header **out, const uint8_t *data, size_t 
 					  c.lineno);
 			goto done;
 		}
-		if (h->nstanzas == cap) {
-			size_t ncap = cap == 0 ? 4 : cap * 2;
-			struct vg_age_stanza *ns = realloc(h->stanzas, ncap * sizeof(*ns));
-			if (ns == NULL) {
-				rc = vg_error_set(VG_ENOMEM, "out of memory");
-				goto done;
-			}
-			h->stanzas = ns;
-			cap = ncap;
-		}
+		if ((rc = vg_array_reserve(&h->stanzas, &cap, h->nstanzas, sizeof(*h->stanzas), 4,
+					   "age header")) < 0)
+			goto done;
 		memset(&h->stanzas[h->nstanzas], 0, sizeof(h->stanzas[0]));
 		h->nstanzas++;
 		if ((rc = parse_stanza(&h->stanzas[h->nstanzas - 1], &c, line, n, len)) < 0)

@@ -126,3 +126,27 @@ void vg_buf_release(struct vg_buf *b)
 	*b = (struct vg_buf)VG_BUF_INIT;
 	b->secure = secure;
 }
+
+int vg_array_reserve(void *array, size_t *cap, size_t n, size_t elem, size_t first,
+		     const char *what)
+{
+	size_t ncap = *cap > 0 ? *cap : first > 0 ? first : 1;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	while (ncap <= n) {
+		if (ncap > SIZE_MAX / 2)
+			return vg_error_set(VG_ENOMEM, "cannot grow the %s", what);
+		ncap *= 2;
+	}
+	if (elem == 0 || ncap > SIZE_MAX / elem)
+		return vg_error_set(VG_ENOMEM, "cannot grow the %s", what);
+	/* array holds a T *: read and write it as the pointer it is, without aliasing it. */
+	memcpy(&p, array, sizeof(p));
+	if ((p = realloc(p, ncap * elem)) == NULL)
+		return vg_error_set(VG_ENOMEM, "cannot grow the %s", what);
+	memcpy(array, &p, sizeof(p));
+	*cap = ncap;
+	return 0;
+}

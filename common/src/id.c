@@ -18,6 +18,9 @@ void vg_id_keynum(uint8_t out[VG_MINISIGN_KEYNUM_BYTES], const uint8_t pk[VG_MIN
 	memcpy(out, h, VG_MINISIGN_KEYNUM_BYTES);
 }
 
+/* The longest id vg_hex_find takes. */
+#define VG_HEX_FIND_MAX 64
+
 void vg_hex_encode(char *out, const uint8_t *in, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -51,4 +54,37 @@ int vg_hex_decode(uint8_t *out, size_t len, const char *s, size_t slen)
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+int vg_hex_find(size_t *pos, const char *s, size_t min, size_t n, size_t idlen, vg_hex_id_fn id,
+		vg_hex_accept_fn accept, void *ctx)
+{
+	size_t len = strlen(s), hits = 0;
+	uint8_t want[VG_HEX_FIND_MAX];
+	int nib[2];
+
+	*pos = SIZE_MAX;
+	if (len < min || len < 1 || len > 2 * idlen || idlen > VG_HEX_FIND_MAX)
+		return VG_EFORMAT;
+	/* The prefix as bytes (its whole ones) and, for an odd length, one nibble more. */
+	for (size_t i = 0; i < len; i += 2) {
+		if ((nib[0] = hex_nibble(s[i])) < 0 ||
+		    (nib[1] = i + 1 < len ? hex_nibble(s[i + 1]) : 0) < 0)
+			return VG_EFORMAT;
+		want[i / 2] = (uint8_t)(nib[0] << 4 | nib[1]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *x = id(ctx, i);
+
+		if (memcmp(x, want, len / 2) != 0 ||
+		    (len % 2 == 1 && (x[len / 2] >> 4) != (want[len / 2] >> 4)))
+			continue;
+		if (accept != NULL && !accept(ctx, i))
+			continue;
+		*pos = i;
+		hits++;
+	}
+	if (hits > 1)
+		*pos = SIZE_MAX;
+	return hits == 1 ? 0 : hits > 1 ? VG_EINVAL : VG_ENOTFOUND;
 }

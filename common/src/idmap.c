@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "vigil/buf.h"
 #include "vigil/error.h"
 #include "vigil/idmap.h"
 
@@ -41,6 +42,7 @@ static void place(const struct vg_idmap *m, size_t *slots, size_t nslots, size_t
 int vg_idmap_add(struct vg_idmap *m, const uint8_t *id, size_t *pos)
 {
 	size_t at = vg_idmap_find(m, id);
+	int rc;
 
 	if (at != SIZE_MAX) {
 		if (pos != NULL)
@@ -51,14 +53,8 @@ int vg_idmap_add(struct vg_idmap *m, const uint8_t *id, size_t *pos)
 		crypto_shorthash_keygen(m->hashkey);
 		m->keyed = 1;
 	}
-	if (m->n == m->cap) {
-		size_t cap = m->cap == 0 ? 64 : 2 * m->cap;
-		uint8_t *keys = realloc(m->keys, cap * m->keylen);
-		if (keys == NULL)
-			return vg_error_set(VG_ENOMEM, "cannot grow an index of ids");
-		m->keys = keys;
-		m->cap = cap;
-	}
+	if ((rc = vg_array_reserve(&m->keys, &m->cap, m->n, m->keylen, 64, "index of ids")) < 0)
+		return rc;
 	if (2 * (m->n + 1) > m->nslots) {
 		size_t nslots = m->nslots == 0 ? 128 : 2 * m->nslots;
 		size_t *slots = calloc(nslots, sizeof(*slots));

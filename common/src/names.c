@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "vigil/buf.h"
 #include "vigil/error.h"
 #include "vigil/names.h"
 #include "vigil/record.h"
@@ -652,18 +653,12 @@ static int add_cand(struct finder *f, const struct dvar *x, const struct dvar *y
 		return 0;
 	if ((rc = name_match(&m, &patr_one, &x->nm, &y->nm)) < 0 || m == M_NONE)
 		return rc;
-	if (f->ncands == f->cands_cap) {
-		size_t ncap = f->cands_cap == 0 ? 64 : 2 * f->cands_cap;
-		struct cand *nc;
-		if (f->cands_cap >= VG_NAMES_PAIRS_MAX)
-			return vg_error_set(VG_ELIMIT, "more than %d probable duplicate pairs",
-					    VG_NAMES_PAIRS_MAX);
-		nc = realloc(f->cands, ncap * sizeof(*nc));
-		if (nc == NULL)
-			return vg_error_set(VG_ENOMEM, "out of memory");
-		f->cands = nc;
-		f->cands_cap = ncap;
-	}
+	if (f->ncands == f->cands_cap && f->cands_cap >= VG_NAMES_PAIRS_MAX)
+		return vg_error_set(VG_ELIMIT, "more than %d probable duplicate pairs",
+				    VG_NAMES_PAIRS_MAX);
+	if ((rc = vg_array_reserve(&f->cands, &f->cands_cap, f->ncands, sizeof(*f->cands), 64,
+				   "list of probable duplicates")) < 0)
+		return rc;
 	/* Cases are indexed in id order (see vg_names_duplicates). */
 	if (x->c > y->c) {
 		const struct dvar *t = x;

@@ -520,26 +520,57 @@ uint64_t vg_net_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int read_full(int fd, uint8_t *p, size_t n, uint64_t deadline_ms)
+/* The caller's descriptors watched beside the helper's (vg_net_params.wake_fds). */
+#define WAKE_MAX 4
+struct wake {
+	int fds[WAKE_MAX];
+	size_t n;
+	bool (*fn)(void *ctx, char *why, size_t whysz);
+	void *ctx;
+	bool stop; /* fn said the sync must stop */
+	char why[160];
+};
+
+/*
+ * n bytes from fd by deadline_ms (0: none). With w, its descriptors are polled too and
+ * handed to w->fn when readable; one that hangs up is dropped. VG_ELIMIT at the deadline
+ * or when w->fn asked to stop (w->stop).
+ */
+static int read_full(int fd, uint8_t *p, size_t n, uint64_t deadline_ms, struct wake *w)
 {
 	while (n > 0) {
-		struct pollfd pfd = {fd, POLLIN, 0};
+		struct pollfd pfd[1 + WAKE_MAX];
+		size_t nw = w != NULL ? w->n : 0;
 		int timeout = -1;
 		ssize_t r;
 
+		pfd[0] = (struct pollfd){fd, POLLIN, 0};
+		for (size_t i = 0; i < nw; i++)
+			pfd[1 + i] = (struct pollfd){w->fds[i], POLLIN, 0};
 		if (deadline_ms != 0) {
 			uint64_t now = vg_net_now_ms();
 			if (now >= deadline_ms)
 				return VG_ELIMIT;
 			timeout = (int)(deadline_ms - now > INT_MAX ? INT_MAX : deadline_ms - now);
 		}
-		r = poll(&pfd, 1, timeout);
+		r = poll(pfd, 1 + nw, timeout);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return vg_error_set(VG_EIO, "poll: %s", strerror(errno));
 		if (r == 0)
 			return VG_ELIMIT;
+		for (size_t i = 0; i < nw; i++) {
+			if (pfd[1 + i].revents & (POLLERR | POLLHUP | POLLNVAL))
+				w->fds[i] = -1; /* poll skips it from now on */
+			else if ((pfd[1 + i].revents & POLLIN) &&
+				 w->fn(w->ctx, w->why, sizeof(w->why))) {
+				w->stop = true;
+				return VG_ELIMIT;
+			}
+		}
+		if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+			continue;
 		r = read(fd, p, n);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -551,8 +582,17 @@ static int read_full(int fd, uint8_t *p, size_t n, uint64_t deadline_ms)
 	return 0;
 }
 
+static int recv_record(int fd, struct vg_buf *rec, size_t max, uint64_t deadline_ms, struct wake *w,
+		       char *type, struct vg_net_field *f, size_t *n);
+
 int vg_net__recv(int fd, struct vg_buf *rec, size_t max, uint64_t deadline_ms, char *type,
 		 struct vg_net_field *f, size_t *n)
+{
+	return recv_record(fd, rec, max, deadline_ms, NULL, type, f, n);
+}
+
+static int recv_record(int fd, struct vg_buf *rec, size_t max, uint64_t deadline_ms, struct wake *w,
+		       char *type, struct vg_net_field *f, size_t *n)
 {
 	uint8_t hdr[4];
 	uint32_t total;
@@ -561,14 +601,14 @@ int vg_net__recv(int fd, struct vg_buf *rec, size_t max, uint64_t deadline_ms, c
 
 	*n = 0;
 	vg_buf_clear(rec);
-	if ((rc = read_full(fd, hdr, 4, deadline_ms)) < 0)
+	if ((rc = read_full(fd, hdr, 4, deadline_ms, w)) < 0)
 		return rc;
 	total = get32(hdr);
 	if (total < 1 || total > max)
 		return vg_error_set(VG_EFORMAT, "the network helper sent a record of %u bytes",
 				    (unsigned)total);
 	if ((rc = vg_buf_grow(rec, total)) < 0 ||
-	    (rc = read_full(fd, rec->ptr, total, deadline_ms)) < 0)
+	    (rc = read_full(fd, rec->ptr, total, deadline_ms, w)) < 0)
 		return rc;
 	rec->len = total;
 	*type = (char)rec->ptr[0];
@@ -594,6 +634,7 @@ struct vg_net {
 	uint64_t deadline_ms;
 	unsigned seconds; /* the sync's cap, for the stall message */
 	bool dead;
+	struct wake wake;
 };
 
 bool vg_net_program(char *out, size_t outsz)
@@ -745,6 +786,13 @@ int vg_net_start(struct vg_net *n, const struct vg_net_params *p, uint64_t deadl
 
 	n->deadline_ms = deadline_ms;
 	n->seconds = p->seconds;
+	n->wake.n = 0;
+	n->wake.stop = false;
+	if (p->wake != NULL)
+		for (size_t i = 0; i < p->nwake && n->wake.n < WAKE_MAX; i++)
+			n->wake.fds[n->wake.n++] = p->wake_fds[i];
+	n->wake.fn = p->wake;
+	n->wake.ctx = p->wake_ctx;
 	if (n->seconds == 0) {
 		uint64_t now = vg_net_now_ms();
 		n->seconds = deadline_ms > now ? (unsigned)((deadline_ms - now + 999) / 1000) : 0;
@@ -788,9 +836,15 @@ static int await(struct vg_net *n, vg_net_head_fn head_fn, vg_net_progress_fn pr
 		struct vg_net_field f[VG_NET_FIELDS_MAX];
 		size_t k;
 		char type;
-		int rc =
-		    vg_net__recv(n->fd, &n->rec, VG_NET_RECORD_MAX, n->deadline_ms, &type, f, &k);
+		int rc = recv_record(n->fd, &n->rec, VG_NET_RECORD_MAX, n->deadline_ms, &n->wake,
+				     &type, f, &k);
 
+		if (rc == VG_ELIMIT && n->wake.stop) {
+			kill_helper(n);
+			return vg_error_set(VG_ELIMIT,
+					    "sync stopped: %s; the network helper was stopped",
+					    n->wake.why);
+		}
 		if (rc == VG_ELIMIT && vg_net_now_ms() >= n->deadline_ms)
 			return stalled(n);
 		if (rc < 0) {

@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "vigil/buf.h"
 #include "vigil/error.h"
 #include "vigil/roster.h"
 
@@ -86,16 +87,8 @@ int vg_roster_set_add(struct vg_roster_set *s, const uint8_t *json, size_t jlen,
 	}
 	if (s->n > 0 && (rc = vg_roster_check_next(s->v[s->n - 1], r, changes)) < 0)
 		goto done;
-	if (s->n == s->cap) {
-		size_t ncap = s->cap == 0 ? 8 : s->cap * 2;
-		struct vg_roster **nv = realloc(s->v, ncap * sizeof(*nv));
-		if (nv == NULL) {
-			rc = vg_error_set(VG_ENOMEM, "out of memory");
-			goto done;
-		}
-		s->v = nv;
-		s->cap = ncap;
-	}
+	if ((rc = vg_array_reserve(&s->v, &s->cap, s->n, sizeof(*s->v), 8, "roster set")) < 0)
+		goto done;
 	s->v[s->n++] = r;
 	r = NULL;
 done:

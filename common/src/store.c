@@ -447,19 +447,13 @@ int vg_store_count(struct vg_store *s, uint64_t *out, const uint8_t *author,
 	return rc;
 }
 
-int vg_store_foreach_after(struct vg_store *s, const uint8_t author[VG_ID_BYTES], uint64_t after,
-			   vg_store_entry_fn fn, void *ctx)
+/* fn for every row of st (columns as row_to_entry reads them, the state eighth); st is
+ * finished. */
+static int each_entry(struct vg_store *s, sqlite3_stmt *st, vg_store_entry_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = NULL;
 	struct vg_entry e;
 	int rc;
 
-	if ((rc = stmt(s, &st,
-		       "SELECT id, seq, prev, roster, age, sig, author, state FROM entries "
-		       "WHERE author = ? AND seq > ? ORDER BY author, seq")) < 0)
-		return rc;
-	sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
 	vg_entry_init(&e);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = row_to_entry(&e, st)) < 0)
@@ -474,10 +468,24 @@ done:
 	return rc;
 }
 
+int vg_store_foreach_after(struct vg_store *s, const uint8_t author[VG_ID_BYTES], uint64_t after,
+			   vg_store_entry_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = stmt(s, &st,
+		       "SELECT id, seq, prev, roster, age, sig, author, state FROM entries "
+		       "WHERE author = ? AND seq > ? ORDER BY author, seq")) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
+	return each_entry(s, st, fn, ctx);
+}
+
 int vg_store_foreach(struct vg_store *s, const uint8_t *author, vg_store_entry_fn fn, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
-	struct vg_entry e;
 	int rc;
 
 	rc = stmt(s, &st,
@@ -489,18 +497,7 @@ int vg_store_foreach(struct vg_store *s, const uint8_t *author, vg_store_entry_f
 		return rc;
 	if (author != NULL)
 		sqlite3_bind_blob(st, 1, author, VG_ID_BYTES, SQLITE_STATIC);
-	vg_entry_init(&e);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((rc = row_to_entry(&e, st)) < 0)
-			goto done;
-		if ((rc = fn(ctx, &e, (enum vg_entry_state)sqlite3_column_int(st, 7))) != 0)
-			goto done;
-	}
-	rc = rc == SQLITE_DONE ? 0 : db_error(s, rc, "cannot read entries");
-done:
-	vg_entry_release(&e);
-	stmt_done(st);
-	return rc;
+	return each_entry(s, st, fn, ctx);
 }
 
 static void wrap_ad(uint8_t *ad, const char *label, size_t label_len, const uint8_t *id)

@@ -352,6 +352,10 @@ static int net_open(struct sync *s)
 	p.cred = s->netopt->cred;
 	p.cred_len = s->netopt->cred_len;
 	p.proxy = s->netopt->proxy;
+	p.wake_fds = s->netopt->wake_fds;
+	p.nwake = s->netopt->nwake;
+	p.wake = s->netopt->wake;
+	p.wake_ctx = s->netopt->wake_ctx;
 	p.repo = s->repo_path;
 	p.max_objects = s->max_objects;
 	p.max_bytes = s->max_bytes;

@@ -10,6 +10,8 @@
 #include <sodium.h>
 
 #include "testutil.h"
+#include "vigil/error.h"
+#include "vigil/id.h"
 #include "vigil/idmap.h"
 #include "vigil/vigil.h"
 
@@ -81,11 +83,65 @@ static void test_colliding_ids(void **state)
 	vg_idmap_release(&m);
 }
 
+static const uint8_t hexfind_ids[4][4] = {
+    {0xab, 0xcd, 0x12, 0x34},
+    {0xab, 0xce, 0x00, 0x00},
+    {0xab, 0xcd, 0x99, 0x00},
+    {0x01, 0x02, 0x03, 0x04},
+};
+
+static const uint8_t *hexfind_id(void *ctx, size_t i)
+{
+	(void)ctx;
+	return hexfind_ids[i];
+}
+
+static bool hexfind_not_first(void *ctx, size_t i)
+{
+	(void)ctx;
+	return i != 0;
+}
+
+/* Abbreviated ids as users type them: whole, even and odd prefixes, ambiguity, nothing. */
+static void test_hex_find(void **state)
+{
+	size_t pos;
+
+	(void)state;
+	assert_int_equal(vg_hex_find(&pos, "abcd1234", 2, 4, 4, hexfind_id, NULL, NULL), 0);
+	assert_int_equal(pos, 0);
+	assert_int_equal(vg_hex_find(&pos, "abcd9", 2, 4, 4, hexfind_id, NULL, NULL), 0);
+	assert_int_equal(pos, 2);
+	assert_int_equal(vg_hex_find(&pos, "abce", 2, 4, 4, hexfind_id, NULL, NULL), 0);
+	assert_int_equal(pos, 1);
+	assert_int_equal(vg_hex_find(&pos, "010", 2, 4, 4, hexfind_id, NULL, NULL), 0);
+	assert_int_equal(pos, 3);
+	/* Two ids begin with abcd (and with the odd prefix abc). */
+	assert_int_equal(vg_hex_find(&pos, "abcd", 2, 4, 4, hexfind_id, NULL, NULL), VG_EINVAL);
+	assert_int_equal(pos, SIZE_MAX);
+	assert_int_equal(vg_hex_find(&pos, "abc", 2, 4, 4, hexfind_id, NULL, NULL), VG_EINVAL);
+	/* ... unless the filter drops one of them. */
+	assert_int_equal(vg_hex_find(&pos, "abcd", 2, 4, 4, hexfind_id, hexfind_not_first, NULL),
+			 0);
+	assert_int_equal(pos, 2);
+	assert_int_equal(vg_hex_find(&pos, "abcd12", 2, 4, 4, hexfind_id, hexfind_not_first, NULL),
+			 VG_ENOTFOUND);
+	assert_int_equal(vg_hex_find(&pos, "ff", 2, 4, 4, hexfind_id, NULL, NULL), VG_ENOTFOUND);
+	/* Not hex, upper case, too short, too long, empty. */
+	assert_int_equal(vg_hex_find(&pos, "abzz", 2, 4, 4, hexfind_id, NULL, NULL), VG_EFORMAT);
+	assert_int_equal(vg_hex_find(&pos, "ABCD", 2, 4, 4, hexfind_id, NULL, NULL), VG_EFORMAT);
+	assert_int_equal(vg_hex_find(&pos, "a", 2, 4, 4, hexfind_id, NULL, NULL), VG_EFORMAT);
+	assert_int_equal(vg_hex_find(&pos, "abcd12340", 2, 4, 4, hexfind_id, NULL, NULL),
+			 VG_EFORMAT);
+	assert_int_equal(vg_hex_find(&pos, "", 0, 4, 4, hexfind_id, NULL, NULL), VG_EFORMAT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_positions_and_lookup),
 	    cmocka_unit_test(test_colliding_ids),
+	    cmocka_unit_test(test_hex_find),
 	};
 	if (vg_init_without_git() < 0)
 		return 1;

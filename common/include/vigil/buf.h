@@ -52,4 +52,13 @@ void vg_buf_truncate(struct vg_buf *b, size_t len);
 /* Wipe and free the contents; the buffer is empty and reusable afterwards. */
 void vg_buf_release(struct vg_buf *b);
 
+/*
+ * Growable arrays of anything not secret (plain realloc, not wiped): make room in *array
+ * (the address of a T * holding *cap elements of elem bytes) for element index n, doubling
+ * from first. Nothing changes on failure. VG_ENOMEM with what in the message on overflow or
+ * allocation failure.
+ */
+int vg_array_reserve(void *array, size_t *cap, size_t n, size_t elem, size_t first,
+		     const char *what) __attribute__((warn_unused_result));
+
 #endif

@@ -105,6 +105,16 @@ struct vg_net_params {
 	const char *repo;  /* the local bare repository */
 	uint64_t max_objects, max_bytes;
 	unsigned seconds; /* the sync's time cap, for the stall message (0: from now) */
+	/*
+	 * Descriptors the caller must not leave unread while it waits on the helper (a
+	 * daemon's signals and system bus): when one is readable, wake(wake_ctx, why, whysz)
+	 * handles it and returns true when the sync must stop at once (why says why: the
+	 * helper is then killed and the operation fails with VG_ELIMIT "sync stopped: why").
+	 */
+	const int *wake_fds;
+	size_t nwake;
+	bool (*wake)(void *ctx, char *why, size_t whysz);
+	void *wake_ctx;
 };
 
 /*

@@ -63,6 +63,11 @@ struct vg_sync_net {
 	const char *proxy; /* NULL or "": none */
 	struct vg_net *helper;
 	const char *program;
+	/* Waited on beside the helper: vg_net_params (vigil/net.h) says how. */
+	const int *wake_fds;
+	size_t nwake;
+	bool (*wake)(void *ctx, char *why, size_t whysz);
+	void *wake_ctx;
 };
 
 struct vg_sync_options {
