@@ -10,6 +10,13 @@ packages=(
 	libsystemd-dev
 	# tests
 	libcmocka-dev age minisign git jq strace util-linux bsdutils coreutils sqlite3
+	# network transport tests (tests/cli/sync_ssh.sh, sync_https.sh, sync_stall.sh,
+	# net_helper_secrecy.sh): a throw-away sshd on a loopback port and stock ssh to check it;
+	# the TLS git server, CONNECT proxy and memory reader in tests/tools/*.py (stdlib only);
+	# self-signed certificates and their pins. In a container (no systemd, or Docker's
+	# policy-rc.d) installing openssh-server starts no sshd; on a machine booted with systemd
+	# it enables ssh.service on port 22, which the tests neither need nor touch.
+	openssh-server openssh-client python3 openssl
 	# daemon tests: raw socket requests, systemd's socket-activation tester
 	socat systemd
 	# auto-lock on suspend and session lock: a private bus for a mock logind
