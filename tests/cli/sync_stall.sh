@@ -5,7 +5,8 @@
 # With `[sync] timeout = 5` the coordinator's `vigil sync` stops at the cap, exit 1, with
 # the error naming the cap; the network helper (vigil-net) that ran it is gone (a new
 # waiting one may exist: another pid, started later); the same daemon answers at once; its
-# store passes vg_store_check; the next sync against a healthy server fetches everything.
+# store passes vg_store_check. A lock asked for during a stalled sync stops it at once. The
+# next sync against a healthy server fetches everything.
 # `timeout` values below the minimum of 5 s, or not numbers, are refused with the line.
 . "$VIGIL_SOURCE_DIR/tests/lib/common.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/daemon.sh"
@@ -128,10 +129,35 @@ s=$(date +%s%N)
 vg "$C" status --json | jq -e '.locked == false' >/dev/null || fail "the daemon lost its unlock"
 "$STORE_CHECK" --home "$C" >"$T/check.out" || fail "store after the stall: $(cat "$T/check.out")"
 
-# A healthy server again: the next sync fetches everything.
+# A lock asked for during a stalled sync (SIGUSR1 here; logind's suspend takes the same
+# path) ends the transfer at once instead of keeping the keys through the cap: the sync
+# fails well before its 5 s with the reason, the vault is locked, the daemon still runs.
+mark=$(wc -l <"$HTTPS_LOG")
+s=$(date +%s%N)
+setsid -w "$VIGIL" --home "$C" sync </dev/null >"$T/lock.out" 2>"$T/lock.err" &
+sync_pid=$!
+wait_for stalled
+sig=$(date +%s%N)
+kill -USR1 "$DPID"
+wait_child "$sync_pid"
+ms=$(elapsed_ms "$sig")
+[ "$child_rc" = 1 ] || fail "the sync stopped by a lock exited $child_rc: $(cat "$T/lock.out" "$T/lock.err")"
+grep -qi "sync stopped: the keys are being locked (SIGUSR1); the network helper was stopped" "$T/lock.err" ||
+	fail "the lock's stop: $(cat "$T/lock.err")"
+[ "$ms" -lt 2500 ] || fail "the sync ended $ms ms after the lock was asked for (the cap is 5 s)"
+[ "$(daemon_pid "$C")" = "$DPID" ] || fail "the daemon was replaced after the lock"
+vg "$C" status --json | jq -e '.locked == true' >/dev/null || fail "not locked after SIGUSR1 during the sync: $(vg "$C" status --json)"
+grep -q "sync stopped: the keys are being locked (SIGUSR1)" "$C/data/vigild.log" ||
+	fail "the daemon's log does not say why the sync stopped"
+echo "figure: a stalled sync stopped $ms ms after a lock was asked for"
+no_conn() { [ -z "$(to_server)" ]; }
+wait_for no_conn
+"$STORE_CHECK" --home "$C" >/dev/null || fail "store after the lock during a sync"
+
+# A healthy server again: the next sync (unlocking first) fetches everything.
 stop_https
 start_https "$T/srv" c1
-vgn "$C" sync --json >"$T/c.json" || fail "sync after the stall: $(cat "$T/c.json")"
+vgn "$C" --passphrase-fd 3 sync --json >"$T/c.json" 3<<<"${PW[office]}" || fail "sync after the stall: $(cat "$T/c.json")"
 jq -e '.fetched == 6 and .accepted == 6' "$T/c.json" >/dev/null || fail "sync after the stall: $(cat "$T/c.json")"
 "$STORE_CHECK" --home "$C" >/dev/null || fail "store after the healthy sync"
 echo "ok: a stalled remote stops at the cap, the helper is gone, the daemon and store are fine"
