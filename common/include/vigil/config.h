@@ -3,6 +3,7 @@
  *
  *   [agent]
  *   autolock = 600    ; seconds without use before the daemon locks the vault; 0: never
+ *   log_level = info  ; what the daemon's log holds: error, warn, info or debug
  *
  *   [sync]
  *   interval = 900    ; seconds between background syncs while unlocked; 0: none
@@ -25,20 +26,38 @@
 #define VG_CONFIG_SYNC_INTERVAL_DEFAULT 900    /* 15 minutes */
 #define VG_CONFIG_SYNC_INTERVAL_MAX	604800 /* a week */
 
-#define VG_CONFIG_KEYS 2 /* settings this version knows */
+/*
+ * Log levels of the daemon's log, each including those before it: error (what stops the
+ * daemon or a write), warn (what it refused or could not do and went on without), info
+ * (starts, stops, locks, unlocks, syncs, imports: the default), debug (one line per
+ * connection and per request: its name, outcome and duration). No level ever logs a
+ * request's parameters, a reply, a key, a passphrase or a record's contents.
+ */
+#define VG_LOG_ERROR		    0
+#define VG_LOG_WARN		    1
+#define VG_LOG_INFO		    2
+#define VG_LOG_DEBUG		    3
+#define VG_CONFIG_LOG_LEVEL_DEFAULT VG_LOG_INFO
+
+/* The level's name ("error", "warn", "info", "debug"); NULL when out of range. */
+const char *vg_log_level_name(unsigned level);
+
+#define VG_CONFIG_KEYS 3 /* settings this version knows */
 
 struct vg_config {
 	unsigned autolock;	  /* seconds; 0 disables auto-lock */
 	unsigned sync_interval;	  /* seconds between background syncs; 0 disables them */
+	unsigned log_level;	  /* VG_LOG_*: the daemon logs this level and those above */
 	int line[VG_CONFIG_KEYS]; /* where each setting was given (vg_config_item); 0: default */
 };
 
 /* One setting as `vigil config show` prints it. */
 struct vg_config_item {
 	const char *section, *key;
-	unsigned value, fallback; /* effective and default values */
-	const char *unit;	  /* "seconds" */
-	int line;		  /* the line of the file that set it; 0: the default */
+	unsigned value, fallback;	  /* effective and default values */
+	const char *unit;		  /* "seconds", or "level" for a setting that is a word */
+	const char *word, *fallback_word; /* the words of value and fallback; NULL: numbers */
+	int line;			  /* the line of the file that set it; 0: the default */
 };
 
 /* The i-th setting of c (i < VG_CONFIG_KEYS), in the file's order. */
