@@ -11,7 +11,7 @@
 # Every round kills both an event and an import under way, so each category gets a kill
 # per round: two summary lines (crash-event, crash-import).
 #
-# Time budget (CI, test KDF, 2 cores): rel_rounds rounds (200 plain, about 4 minutes;
+# Time budget (CI, test KDF, 2 cores): rel_rounds rounds (200 plain, about 90 s;
 # 50 sanitized); VIGIL_CRASH_ROUNDS=N for a manual soak.
 . "$VIGIL_SOURCE_DIR/tests/lib/common.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/daemon.sh"

@@ -10,7 +10,7 @@
 # 60 delivered keys are gone (never half). The next unlock and sync finish the job: all 60
 # gone, 5 kept, no vault.key.new, vault and store at the same generation.
 #
-# Time budget (CI, test KDF, 2 cores): rel_rounds rounds (200 plain, about 3 minutes; 50
+# Time budget (CI, test KDF, 2 cores): rel_rounds rounds (200 plain, about 80 s; 50
 # sanitized, where each round is 2 to 3 times slower); VIGIL_CRASH_ROUNDS=N (or
 # VIGIL_RECEIPT_CRASH_ROUNDS=N for this test alone) for a manual soak.
 . "$VIGIL_SOURCE_DIR/tests/lib/common.sh"
