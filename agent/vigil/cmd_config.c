@@ -33,12 +33,13 @@ static int show(struct vg_client *c)
 	}
 	for (size_t i = 0; i < VG_CONFIG_KEYS; i++) {
 		vg_config_item(&it, &cfg, i);
-		if (!c->cli->json && it.text != NULL) {
-			printf("[%s] %s = %s  ; ", it.section, it.key, it.text);
+		if (!c->cli->json && it.word != NULL) {
+			printf("[%s] %s = %s  ; %s, ", it.section, it.key, it.word, it.unit);
 			if (it.line > 0)
-				printf("from line %d of the file (default: none)\n", it.line);
+				printf("from line %d of the file (default %s)\n", it.line,
+				       it.fallback_word[0] != '\0' ? it.fallback_word : "none");
 			else
-				puts("default (none)");
+				puts("default");
 			continue;
 		}
 		if (!c->cli->json) {
@@ -50,17 +51,13 @@ static int show(struct vg_client *c)
 				puts("default");
 			continue;
 		}
-		if (it.text != NULL)
-			o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "section", it.section, "key",
-				      it.key, "value", it.text, "default", it.text_fallback, "unit",
-				      it.unit, "origin", it.line > 0 ? "file" : "default", "line",
-				      it.line > 0 ? json_integer(it.line) : json_null());
-		else
-			o = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:o}", "section", it.section, "key",
-				      it.key, "value", (json_int_t)it.value, "default",
-				      (json_int_t)it.fallback, "unit", it.unit, "origin",
-				      it.line > 0 ? "file" : "default", "line",
-				      it.line > 0 ? json_integer(it.line) : json_null());
+		/* A word setting gives its value and default as words, a number as numbers. */
+		o = json_pack(
+		    "{s:s,s:s,s:o,s:o,s:s,s:s,s:o}", "section", it.section, "key", it.key, "value",
+		    it.word != NULL ? json_string(it.word) : json_integer(it.value), "default",
+		    it.word != NULL ? json_string(it.fallback_word) : json_integer(it.fallback),
+		    "unit", it.unit, "origin", it.line > 0 ? "file" : "default", "line",
+		    it.line > 0 ? json_integer(it.line) : json_null());
 		if (o == NULL || json_array_append_new(items, o) < 0) {
 			json_decref(out);
 			return vg_client_fail(VG_EXIT_REFUSED, "out of memory");
@@ -94,5 +91,6 @@ const struct vg_command vg_cmd_config = {
     "A running daemon reads the file when it starts: restart it to apply a change.\n"
     "\n"
     "  --json  {\"file\", \"settings\": [{\"section\", \"key\", \"value\", \"default\", \"unit\",\n"
-    "           \"origin\": \"file\"|\"default\", \"line\"}]}\n",
+    "           \"origin\": \"file\"|\"default\", \"line\"}]} (value and default: numbers,\n"
+    "           or words where the unit is \"level\")\n",
 };

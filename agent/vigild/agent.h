@@ -95,9 +95,19 @@ struct vg_agent {
 /* Milliseconds on CLOCK_BOOTTIME, which keeps counting while the machine sleeps. */
 uint64_t vg_agent_now(void);
 
-/* log.c: one line "<UTC time> vigild[<pid>]: <event>" on stderr (the log file when
- * detached). Events only: ids, counts, uids; never a passphrase, key or record. */
-void vg_agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * log.c: one line "<UTC time> vigild[<pid>]: [<level>: ]<event>" on stderr (the log file
+ * when detached), when level is at or above the configured [agent] log_level (VG_LOG_*,
+ * config.h); info lines carry no level word. Events only: ids, counts, uids, request
+ * names; never a passphrase, key, request parameter, reply or record.
+ */
+void vg_agent_log_at(unsigned level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define vg_agent_log(...)   vg_agent_log_at(VG_LOG_INFO, __VA_ARGS__)
+#define vg_agent_error(...) vg_agent_log_at(VG_LOG_ERROR, __VA_ARGS__)
+#define vg_agent_warn(...)  vg_agent_log_at(VG_LOG_WARN, __VA_ARGS__)
+#define vg_agent_debug(...) vg_agent_log_at(VG_LOG_DEBUG, __VA_ARGS__)
+/* The level from the configuration (VG_LOG_INFO until it is set). */
+void vg_agent_log_level(unsigned level);
 
 /* logind.c: lock when the machine suspends or this user's session locks. */
 void vg_agent_logind_open(struct vg_agent *a); /* never fatal: without a bus, logs why */

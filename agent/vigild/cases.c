@@ -163,8 +163,8 @@ int vg_agent_store(struct vg_agent *a)
 		return 0;
 	/* The last daemon saw a write fail (vg_agent_store_failed): prove the store first. */
 	if ((rc = vg_store_check(a->store)) < 0) {
-		vg_agent_log("the store failed its check after a failed write: %s",
-			     vg_error_last());
+		vg_agent_error("the store failed its check after a failed write: %s",
+			       vg_error_last());
 		vg_store_close(a->store);
 		a->store = NULL;
 		return rc;
@@ -189,10 +189,10 @@ void vg_agent_store_failed(struct vg_agent *a)
 	if (vg_home_path(mark, sizeof(mark), a->home.data, STORE_VERIFY_FILE) == 0 &&
 	    (fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0) {
 		if (fsync(fd) < 0 || vg_fs_sync_parent(mark) < 0)
-			vg_agent_log("cannot record that the store needs a check");
+			vg_agent_error("cannot record that the store needs a check");
 		close(fd);
 	}
-	vg_agent_log("a write to the store failed: stopping, so that the next start verifies it");
+	vg_agent_error("a write to the store failed: stopping, so that the next start verifies it");
 	a->stop = true;
 }
 
@@ -245,7 +245,7 @@ static void progress(struct vg_agent_conn *c, const char *msg, size_t done, size
 		m = NULL;
 	}
 	if (vg_agent_send(c, m) < 0)
-		vg_agent_log("cannot send progress: %s", vg_error_last());
+		vg_agent_warn("cannot send progress: %s", vg_error_last());
 }
 
 static int set(json_t *obj, const char *key, json_t *val)
@@ -470,7 +470,7 @@ static int index_load(struct vg_agent *a, struct vg_agent_cases *ix)
 	rc = vg_store_get_case_index(a->store, &b, a->vault->key);
 	if (rc < 0) {
 		if (rc != VG_ENOTFOUND)
-			vg_agent_log("case index not used: %s", vg_error_last());
+			vg_agent_warn("case index not used: %s", vg_error_last());
 		goto done;
 	}
 	left = b.len;
@@ -499,7 +499,7 @@ static int index_load(struct vg_agent *a, struct vg_agent_cases *ix)
 		if ((rc = vg_case_item_decode(&item, case_id, &p, &left)) < 0 ||
 		    (rc = add_rec(&r, ix, case_id)) < 0 || (rc = rec_add(r, &item)) < 0) {
 			vg_case_item_release(&item);
-			vg_agent_log("case index not used: %s", vg_error_last());
+			vg_agent_warn("case index not used: %s", vg_error_last());
 			goto done;
 		}
 		ix->nentries++;
@@ -528,7 +528,7 @@ void vg_agent_cases_drop(struct vg_agent *a, bool save)
 	if (a->cases == NULL)
 		return;
 	if (save && a->cases->dirty && a->vault != NULL && a->store != NULL && index_save(a) < 0)
-		vg_agent_log("cannot seal the case index: %s", vg_error_last());
+		vg_agent_warn("cannot seal the case index: %s", vg_error_last());
 	index_free(a->cases);
 	a->cases = NULL;
 }
@@ -580,7 +580,7 @@ static int cases_ready(struct vg_agent *a, struct vg_agent_conn *c)
 	a->cases = ix;
 	ix = NULL;
 	if (rd.opened >= SAVE_AFTER && index_save(a) < 0)
-		vg_agent_log("cannot seal the case index: %s", vg_error_last());
+		vg_agent_warn("cannot seal the case index: %s", vg_error_last());
 done:
 	index_free(ix);
 	vg_roster_set_free(rd.roster);
@@ -873,7 +873,7 @@ int vg_agent_case_write(struct vg_agent *a, struct vg_agent_conn *c,
 	if ((rc = vg_case_item_init(&item, id, order, type, sink.roster == NULL, body, false)) <
 		0 ||
 	    (rc = add_rec(&r, a->cases, case_id)) < 0 || (rc = rec_add(r, &item)) < 0) {
-		vg_agent_log("case index dropped: %s", vg_error_last());
+		vg_agent_warn("case index dropped: %s", vg_error_last());
 		vg_agent_cases_drop(a, false);
 		rc = 0;
 	} else if (sink.roster != NULL) {
@@ -928,7 +928,7 @@ int vg_agent_case_append(struct vg_agent *a, struct vg_agent_conn *c, enum vg_en
 		if (vg_case_item_init(&item, ids_out[i], order - count + 1 + i, type, false, body,
 				      false) < 0 ||
 		    add_rec(&r, a->cases, case_id) < 0 || rec_add(r, &item) < 0) {
-			vg_agent_log("case index dropped: %s", vg_error_last());
+			vg_agent_warn("case index dropped: %s", vg_error_last());
 			vg_case_item_release(&item);
 			vg_agent_cases_drop(a, false);
 			break;
@@ -1352,7 +1352,7 @@ int vg_agent_import(struct vg_agent *a, struct vg_agent_conn *c, const struct vg
 		uint8_t id[VG_ID_BYTES];
 		memcpy(id, p.items[i].id, VG_ID_BYTES);
 		if (add_rec(&r, a->cases, p.cases[i]) < 0 || rec_add(r, &p.items[i]) < 0) {
-			vg_agent_log("case index dropped: %s", vg_error_last());
+			vg_agent_warn("case index dropped: %s", vg_error_last());
 			vg_agent_cases_drop(a, false);
 			break;
 		}
@@ -1364,7 +1364,7 @@ int vg_agent_import(struct vg_agent *a, struct vg_agent_conn *c, const struct vg
 		}
 	}
 	if (a->cases != NULL && a->cases->dirty && p.n >= SAVE_AFTER && index_save(a) < 0)
-		vg_agent_log("cannot seal the case index: %s", vg_error_last());
+		vg_agent_warn("cannot seal the case index: %s", vg_error_last());
 	vg_agent_touch(a);
 	if ((rc = set(reply, "cases", json_integer((json_int_t)imp->ncases))) < 0 ||
 	    (rc = set(reply, "events", json_integer((json_int_t)imp->nevents))) < 0 ||

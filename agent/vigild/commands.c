@@ -28,7 +28,7 @@ static int set(json_t *obj, const char *key, json_t *val)
 static void progress(struct vg_agent_conn *c, const char *msg)
 {
 	if (vg_agent_send(c, vg_ipc_progress(msg)) < 0)
-		vg_agent_log("cannot send progress: %s", vg_error_last());
+		vg_agent_warn("cannot send progress: %s", vg_error_last());
 }
 
 static int put_identity(json_t *reply, const struct vg_vault *v)
@@ -272,13 +272,14 @@ int vg_agent_handle(struct vg_agent *a, struct vg_agent_conn *c, const char *lin
 	const char *code = NULL, *name;
 	json_t *reply = NULL;
 	size_t i;
+	uint64_t t0 = vg_agent_now();
 	int rc;
 
 	if ((rc = vg_ipc_request_parse(&req, line, len)) < 0) {
 		/* The request itself is never logged: it may hold a passphrase. */
-		vg_agent_log("refused a bad request (%s)", vg_error_name(rc));
+		vg_agent_warn("refused a bad request (%s)", vg_error_name(rc));
 		if (vg_agent_send(c, vg_ipc_reply_error("usage", vg_error_last())) < 0)
-			vg_agent_log("cannot reply: %s", vg_error_last());
+			vg_agent_warn("cannot reply: %s", vg_error_last());
 		return 1;
 	}
 	name = vg_ipc_cmd_name(vg_ipc_request_cmd(req));
@@ -303,13 +304,15 @@ int vg_agent_handle(struct vg_agent *a, struct vg_agent_conn *c, const char *lin
 		if (reply != NULL && errors != NULL)
 			json_object_set(reply, "errors", errors);
 		json_decref(errors);
-		vg_agent_log("request '%s' refused (%s)", name, code);
+		vg_agent_debug("request '%s' refused (%s, %llu ms)", name, code,
+			       (unsigned long long)(vg_agent_now() - t0));
 	} else if (i < sizeof(handlers) / sizeof(handlers[0]) && !handlers[i].quiet) {
-		vg_agent_log("request '%s' done", name);
+		vg_agent_debug("request '%s' done (%llu ms)", name,
+			       (unsigned long long)(vg_agent_now() - t0));
 	}
 	vg_ipc_request_free(req);
 	if (vg_agent_send(c, reply) < 0)
-		vg_agent_log("cannot reply: %s", vg_error_last());
+		vg_agent_warn("cannot reply: %s", vg_error_last());
 	/* Answered as a wrong passphrase; only now, the keys go. */
 	if (a->duress)
 		vg_agent_wipe(a, "stopping");

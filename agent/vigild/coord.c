@@ -100,7 +100,7 @@ static void progress(struct vg_agent_conn *c, const char *msg, size_t done, size
 		m = NULL;
 	}
 	if (c != NULL && vg_agent_send(c, m) < 0)
-		vg_agent_log("cannot send progress: %s", vg_error_last());
+		vg_agent_warn("cannot send progress: %s", vg_error_last());
 	else if (c == NULL)
 		json_decref(m);
 }
@@ -993,7 +993,7 @@ int vg_agent_link(struct vg_agent *a, struct vg_agent_conn *c, const struct vg_i
 	for (size_t i = 0; i < count; i++) {
 		if (a->coord != NULL && (vg_idmap_add(&a->coord->seen, ids[i], NULL) < 0 ||
 					 link_add(a->coord, lo, hi, unlink) < 0)) {
-			vg_agent_log("merged index dropped: %s", vg_error_last());
+			vg_agent_warn("merged index dropped: %s", vg_error_last());
 			vg_agent_coord_drop(a);
 		}
 		if ((rc = append(entries, hex_string(ids[i], VG_ID_BYTES))) < 0)

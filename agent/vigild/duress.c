@@ -45,7 +45,7 @@ void vg_agent_wipe(struct vg_agent *a, const char *why)
 	vg_store_close(a->store);
 	a->store = NULL;
 	if (vg_panic(&r, &a->home) < 0)
-		vg_agent_log("%s: %s", why, vg_error_last());
+		vg_agent_warn("%s: %s", why, vg_error_last());
 	else
 		vg_agent_log("%s", why);
 	a->stop = true;

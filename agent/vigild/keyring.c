@@ -89,7 +89,7 @@ static int recover(struct vg_agent *a, struct vg_vault **v, const uint8_t *pass,
 	if (rc == 1)
 		vg_agent_log("%s", msg);
 	if (vg_deliver_finish(&rotated, a->store, *v, a->vault_path) < 0)
-		vg_agent_log("cannot finish destroying delivered read keys: %s", vg_error_last());
+		vg_agent_error("cannot finish destroying delivered read keys: %s", vg_error_last());
 	else if (rotated)
 		vg_agent_log(
 		    "vault key rotated (an interrupted destruction of read keys finished)");
@@ -108,7 +108,7 @@ int vg_agent_unlock(struct vg_agent *a, const uint8_t *pass, size_t passlen)
 	 * a duress one: the answer's timing must not tell them apart.
 	 */
 	if (access(a->vault_path, F_OK) == 0 && vg_agent_store(a) < 0)
-		vg_agent_log("cannot open the store: %s", vg_error_last());
+		vg_agent_error("cannot open the store: %s", vg_error_last());
 	if ((rc = vg_agent_vault_read(a, &v, pass, passlen)) < 0)
 		return rc;
 	/* A key rotation interrupted by a crash is completed before anything is opened. */
@@ -128,7 +128,7 @@ int vg_agent_unlock(struct vg_agent *a, const uint8_t *pass, size_t passlen)
 	}
 	/* Unlocked either way; a stale identity.pub is worth a log line, not a refusal. */
 	if (vg_agent_sync_identity(a) < 0)
-		vg_agent_log("cannot update identity.pub: %s", vg_error_last());
+		vg_agent_warn("cannot update identity.pub: %s", vg_error_last());
 	return 0;
 }
 

@@ -14,7 +14,14 @@ uint64_t vg_agent_now(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void vg_agent_log(const char *fmt, ...)
+static unsigned log_level = VG_LOG_INFO;
+
+void vg_agent_log_level(unsigned level)
+{
+	log_level = level;
+}
+
+void vg_agent_log_at(unsigned level, const char *fmt, ...)
 {
 	char line[1024];
 	struct tm tm;
@@ -23,10 +30,15 @@ void vg_agent_log(const char *fmt, ...)
 	int m;
 	va_list ap;
 
+	if (level > log_level)
+		return;
 	gmtime_r(&t, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	m = snprintf(line + n, sizeof(line) - n, " vigild[%ld]: ", (long)getpid());
 	if (m > 0)
+		n += (size_t)m;
+	if (level != VG_LOG_INFO &&
+	    (m = snprintf(line + n, sizeof(line) - n, "%s: ", vg_log_level_name(level))) > 0)
 		n += (size_t)m;
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);

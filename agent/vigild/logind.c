@@ -66,7 +66,7 @@ static int on_session_lock(sd_bus_message *m, void *ud, sd_bus_error *err)
 				 &reply, "(uo)");
 	if (rc < 0 || sd_bus_message_read(reply, "(uo)", &uid, &user_path) < 0) {
 		/* Unknown owner: locking is the safe answer. */
-		vg_agent_log("a session locked whose owner logind did not tell");
+		vg_agent_warn("a session locked whose owner logind did not tell");
 		vg_agent_lock(a, "a session locked");
 	} else if ((uid_t)uid == a->uid) {
 		vg_agent_lock(a, "the session locked");
@@ -84,7 +84,7 @@ void vg_agent_logind_open(struct vg_agent *a)
 	int rc;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		vg_agent_log("logind not watched: out of memory");
+		vg_agent_warn("logind not watched: out of memory");
 		return;
 	}
 	if ((rc = sd_bus_open_system(&l->bus)) < 0 ||
@@ -93,8 +93,8 @@ void vg_agent_logind_open(struct vg_agent *a)
 				      LOGIND_MANAGER, "PrepareForSleep", on_sleep, a)) < 0 ||
 	    (rc = sd_bus_match_signal(l->bus, NULL, LOGIND_NAME, NULL, LOGIND_SESSION, "Lock",
 				      on_session_lock, a)) < 0) {
-		vg_agent_log("logind not watched (no auto-lock on suspend or session lock): %s",
-			     strerror(-rc));
+		vg_agent_warn("logind not watched (no auto-lock on suspend or session lock): %s",
+			      strerror(-rc));
 		sd_bus_flush_close_unref(l->bus);
 		free(l);
 		return;
@@ -159,7 +159,7 @@ void vg_agent_logind_process(struct vg_agent *a)
 		;
 	if (rc < 0) {
 		/* The bus went away (dbus restarted): no more watching, said once. */
-		vg_agent_log("logind no longer watched: %s", strerror(-rc));
+		vg_agent_warn("logind no longer watched: %s", strerror(-rc));
 		vg_agent_logind_close(a);
 	}
 }

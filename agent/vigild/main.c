@@ -137,7 +137,7 @@ static void write_pid(const struct vg_agent *a)
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 
 	if (ftruncate(a->lock_fd, 0) < 0 || pwrite(a->lock_fd, buf, (size_t)n, 0) < 0)
-		vg_agent_log("cannot write the pid into the lock file: %s", strerror(errno));
+		vg_agent_error("cannot write the pid into the lock file: %s", strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -184,15 +184,16 @@ int main(int argc, char **argv)
 	/* The network helper starts now, before any unlock (and after detaching: it is this
 	 * process's child). */
 	vg_agent_net_ready(&a);
-	vg_agent_log("started (%s, socket %s, auto-lock %s%u s)",
+	vg_agent_log("started (%s, socket %s, auto-lock %s%u s, log level %s)",
 		     a.foreground ? "foreground" : "detached",
 		     a.activated ? "from systemd" : "bound here",
-		     a.config.autolock == 0 ? "off, " : "", a.config.autolock);
+		     a.config.autolock == 0 ? "off, " : "", a.config.autolock,
+		     vg_log_level_name(a.config.log_level));
 	if (a.removed_stale)
 		vg_agent_log("removed the socket of a daemon that died");
 	rc = vg_agent_run(&a);
 	if (rc < 0)
-		vg_agent_log("%s", vg_error_last());
+		vg_agent_error("%s", vg_error_last());
 	vg_agent_release(&a);
 	vg_agent_log("stopped");
 	return rc < 0 ? 1 : 0;

@@ -153,6 +153,7 @@ int vg_agent_setup(struct vg_agent *a, int listen_fds)
 		return rc;
 	if ((rc = vg_config_load(&a->config, a->config_path)) < 0)
 		return rc;
+	vg_agent_log_level(a->config.log_level);
 	if ((rc = vg_home_create(&a->home)) < 0 || (rc = take_lock(a)) < 0)
 		return rc;
 	if (listen_fds > 0)
@@ -226,19 +227,19 @@ static void accept_one(struct vg_agent *a, uint64_t now)
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 		    errno != ECONNABORTED)
-			vg_agent_log("cannot accept a connection: %s", strerror(errno));
+			vg_agent_warn("cannot accept a connection: %s", strerror(errno));
 		return;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	/* Before reading a single byte: only our own uid may talk to the daemon. */
 	if (vg_ipc_peer_uid(&peer, fd) < 0) {
-		vg_agent_log("refused a connection: %s", vg_error_last());
+		vg_agent_warn("refused a connection: %s", vg_error_last());
 		close(fd);
 		return;
 	}
 	if (peer != a->uid) {
-		vg_agent_log("refused a connection from uid %u: not uid %u (SO_PEERCRED)",
-			     (unsigned)peer, (unsigned)a->uid);
+		vg_agent_warn("refused a connection from uid %u: not uid %u (SO_PEERCRED)",
+			      (unsigned)peer, (unsigned)a->uid);
 		snprintf(msg, sizeof(msg),
 			 "permission denied: uid %u may not use the daemon of uid %u (SO_PEERCRED)",
 			 (unsigned)peer, (unsigned)a->uid);
@@ -247,7 +248,7 @@ static void accept_one(struct vg_agent *a, uint64_t now)
 		return;
 	}
 	if (a->nconns == VG_AGENT_CONNS_MAX) {
-		vg_agent_log("refused a connection: %d already open", VG_AGENT_CONNS_MAX);
+		vg_agent_warn("refused a connection: %d already open", VG_AGENT_CONNS_MAX);
 		refuse(fd, "busy", "too many connections to the daemon");
 		close(fd);
 		return;
@@ -258,6 +259,7 @@ static void accept_one(struct vg_agent *a, uint64_t now)
 		return;
 	}
 	c->fd = fd;
+	vg_agent_debug("connection accepted (%zu open)", a->nconns + 1);
 	vg_ipc_reader_init(&c->in, VG_IPC_MSG_MAX);
 	c->deadline = now + VG_AGENT_IDLE_MS;
 	a->conns[a->nconns++] = c;
@@ -288,7 +290,7 @@ static bool conn_event(struct vg_agent *a, struct vg_agent_conn *c, uint64_t now
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			vg_agent_log("refused a request longer than %d bytes", VG_IPC_MSG_MAX);
+			vg_agent_warn("refused a request longer than %d bytes", VG_IPC_MSG_MAX);
 			refuse(c->fd, "usage", "request longer than 65536 bytes");
 			conn_drain(c, now);
 			return true;
@@ -306,7 +308,7 @@ static bool conn_event(struct vg_agent *a, struct vg_agent_conn *c, uint64_t now
 	}
 	if (eof) {
 		if (vg_ipc_reader_pending(&c->in) > 0) {
-			vg_agent_log("refused an incomplete request");
+			vg_agent_warn("refused an incomplete request");
 			refuse(c->fd, "usage", "incomplete request: no newline before the end");
 		}
 		return false;

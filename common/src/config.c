@@ -72,8 +72,28 @@ static int parse_proxy(struct vg_config *c, const char *v, const char **why)
 	return 0;
 }
 
+static const char *const log_levels[] = {"error", "warn", "info", "debug"};
+
+const char *vg_log_level_name(unsigned level)
+{
+	return level < sizeof(log_levels) / sizeof(log_levels[0]) ? log_levels[level] : NULL;
+}
+
+static int parse_log_level(struct vg_config *c, const char *v, const char **why)
+{
+	*why = "must be one of error, warn, info, debug";
+	for (unsigned i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++) {
+		if (strcmp(v, log_levels[i]) == 0) {
+			c->log_level = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static const struct key keys[] = {
     {"agent", "autolock", parse_autolock, offsetof(struct vg_config, autolock)},
+    {"agent", "log_level", parse_log_level, offsetof(struct vg_config, log_level)},
     {"sync", "interval", parse_interval, offsetof(struct vg_config, sync_interval)},
     {"sync", "timeout", parse_timeout, offsetof(struct vg_config, sync_timeout)},
     {"sync", "proxy", parse_proxy, offsetof(struct vg_config, sync_proxy)},
@@ -160,6 +180,7 @@ void vg_config_init(struct vg_config *c)
 	c->autolock = VG_CONFIG_AUTOLOCK_DEFAULT;
 	c->sync_interval = VG_CONFIG_SYNC_INTERVAL_DEFAULT;
 	c->sync_timeout = VG_CONFIG_SYNC_TIMEOUT_DEFAULT;
+	c->log_level = VG_CONFIG_LOG_LEVEL_DEFAULT;
 }
 
 void vg_config_item(struct vg_config_item *out, const struct vg_config *c, size_t i)
@@ -175,14 +196,19 @@ void vg_config_item(struct vg_config_item *out, const struct vg_config *c, size_
 	out->unit = "seconds";
 	out->line = c->line[i];
 	if (keys[i].field == offsetof(struct vg_config, sync_proxy)) { /* the one text key */
-		out->unit = "";
-		out->text = c->sync_proxy;
-		out->text_fallback = "";
+		out->unit = "url";
+		out->word = c->sync_proxy;
+		out->fallback_word = "";
 		return;
 	}
-	/* Every other key this version knows is a number of seconds. */
+	/* Every other key is stored as an unsigned: seconds, or a level. */
 	memcpy(&out->value, (const char *)c + keys[i].field, sizeof(unsigned));
 	memcpy(&out->fallback, (const char *)&d + keys[i].field, sizeof(unsigned));
+	if (keys[i].parse == parse_log_level) {
+		out->unit = "level";
+		out->word = vg_log_level_name(out->value);
+		out->fallback_word = vg_log_level_name(out->fallback);
+	}
 }
 
 int vg_config_parse(struct vg_config *out, const char *text, size_t len, const char *name)

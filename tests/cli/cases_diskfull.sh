@@ -18,6 +18,8 @@ fi
 
 . "$VIGIL_SOURCE_DIR/tests/lib/daemon.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/casehome.sh"
+. "$VIGIL_SOURCE_DIR/tests/lib/reliability.sh"
+rel_begin diskfull
 
 mnt=$T/small
 mkdir -p "$mnt"
@@ -57,4 +59,6 @@ vgs "$H" import "$csv" >/dev/null || fail "the import fails once there is room"
 n=$(vgs "$H" case list --json | jq '.cases | length')
 [ "$n" -eq 41 ] || fail "$n cases after the import, want 41"
 "$STORE_CHECK" --home "$H" >/dev/null || fail "store not intact after the second import"
+REL_TRIED=1
+rel_end
 echo "ok: full disk refused with a clear error, store intact, import works with room"

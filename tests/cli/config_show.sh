@@ -8,7 +8,7 @@ new_home H cfg
 mkdir -p "$H/config"
 # No file: every default.
 vg "$H" config show --json >"$T/d.json" || fail "config show without a file"
-jq -e '.settings | length == 4 and all(.origin == "default" and .line == null and .value == .default)' \
+jq -e '.settings | length == 5 and all(.origin == "default" and .line == null and .value == .default)' \
 	"$T/d.json" >/dev/null || fail "defaults: $(cat "$T/d.json")"
 jq -e '.settings[] | select(.section == "agent" and .key == "autolock") | .value == 600' "$T/d.json" >/dev/null ||
 	fail "autolock default: $(cat "$T/d.json")"
@@ -38,6 +38,19 @@ for bad in 'timeout = 4' 'timeout = 86401' 'timeout = 0' 'proxy = socks5://127.0
 	'proxy = http://127.0.0.1' 'proxy = https://proxy:3128'; do
 	printf '[sync]\n%s\n' "$bad" >"$H/config/vigil.conf"
 	expect_refusal 1 "line 2: bad value for" vg "$H" config show
+done
+
+# [agent] log_level: a word, shown as a word, its default info.
+jq -e '.settings[] | select(.key == "log_level") | .value == "info" and .unit == "level"' "$T/f.json" >/dev/null ||
+	fail "log_level default: $(cat "$T/f.json")"
+printf '[agent]\nlog_level = debug\n' >"$H/config/vigil.conf"
+vg "$H" config show --json | jq -e '.settings[] | select(.key == "log_level") | .value == "debug" and .default == "info" and .line == 2' \
+	>/dev/null || fail "log_level from the file"
+vg "$H" config show | grep -q '^\[agent\] log_level = debug  ; level, from line 2 of the file (default info)' ||
+	fail "human log_level: $(vg "$H" config show)"
+for bad in verbose DEBUG 2 ''; do
+	printf '[agent]\nlog_level = %s\n' "$bad" >"$H/config/vigil.conf"
+	expect_refusal 1 "line 2: bad value for 'log_level': it must be one of error, warn, info, debug" vg "$H" config show
 done
 
 # What the daemon refuses is refused here, with the line.

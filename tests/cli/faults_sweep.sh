@@ -13,12 +13,14 @@
 #   - after an injected error inside a store write, the daemon stopped rather than go on
 #     writing (a failed fsync is never retried over) and its next start verified the store;
 #   - a new daemon starts on the same home without repair and records one more event.
-# Prints one summary line per kind of fault: points tried, failures.
+# Prints one summary line per kind of fault and system call (tests/lib/reliability.sh:
+# "reliability: fault-<KILL|EIO|ENOSPC>-<call>: N tried, F failed, S s").
 #
 # Time budget (CI, test KDF, 2 cores): about 5 minutes plain, 5 under the sanitizers.
 . "$VIGIL_SOURCE_DIR/tests/lib/common.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/daemon.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/casehome.sh"
+. "$VIGIL_SOURCE_DIR/tests/lib/reliability.sh"
 require_tool strace pkill
 
 points=${VIGIL_FAULT_POINTS:-100}
@@ -148,6 +150,7 @@ sweep() {
 	local action=$1 call=$2 total n tried=0 errs=0 stopped=0
 	total=$(count "$call")
 	[ "$total" -gt 0 ] || fail "the workload makes no $call call: nothing to sweep: $(head -c 600 "$T/trace")"
+	rel_begin "fault-${action#*=}-$call"
 	for ((n = 1; n <= total; n++)); do
 		((n <= points || n % 7 == 0)) || continue
 		fresh
@@ -160,7 +163,9 @@ sweep() {
 		[ "$failed_steps" -eq 0 ] || errs=$((errs + 1))
 		check "$action at $call #$n"
 		tried=$((tried + 1))
+		REL_TRIED=$tried
 	done
+	rel_end
 	echo "fault sweep: ${action#*=} at $call: $tried points of $total, $errs runs with refused commands, $stopped daemon stops after a failed store write, 0 failures"
 	sweep_stops=$((sweep_stops + stopped))
 }

@@ -8,14 +8,16 @@
 #     the store is not touched.
 #   - Spreadsheets with a NUL byte, invalid UTF-8 and a 10 MB line: refused whole, with
 #     the line, nothing imported.
-# Prints one summary line.
+# Prints one summary line (reliability: hostile-storage).
 . "$VIGIL_SOURCE_DIR/tests/lib/common.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/daemon.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/casehome.sh"
+. "$VIGIL_SOURCE_DIR/tests/lib/reliability.sh"
 require_tool sqlite3 git
 
 EVENT='{"event":{"type":"detention","date":"2017-03","status":"detained"},"source":{"confidential":true,"type":"relative"}}'
 tried=0
+rel_begin hostile-storage
 
 # ---- spreadsheets ----
 new_home H sheets
@@ -40,7 +42,7 @@ for f in nul utf8 long; do
 	expect_refusal 1 'line 2|NUL|UTF-8|too long|longer' vgs "$H" import "$T/$f.csv"
 	[ "$(wc -l <"$T/.err")" -le 3 ] || fail "$f.csv: more than three lines of error: $(head -c 300 "$T/.err")"
 	! grep -q xxxxxxxxxxxxxxxx "$T/.err" || fail "$f.csv: the error quotes the line's content"
-	tried=$((tried + 1))
+	tried=$((tried + 1)) REL_TRIED=$tried
 done
 after=$("$STORE_CHECK" --home "$H") || fail "store after the refusals: $after"
 [ "$after" = "$before" ] || fail "a refused spreadsheet changed the store: '$before' then '$after'"
@@ -85,7 +87,7 @@ done
 [ $damage_seen -eq 1 ] || echo "note: reads went around the damaged page; the writes were refused"
 grep -q 'failed its check\|a write to the store failed\|damaged' "$D/data/vigild.log" ||
 	fail "the daemon's log does not say the store is damaged"
-tried=$((tried + 1))
+tried=$((tried + 1)) REL_TRIED=$tried
 
 # ---- a corrupted object in the device's repository ----
 new_home G gitdamage
@@ -120,6 +122,6 @@ vgs "$G" sync >"$T/out" 2>"$T/err" || rc=$?
 [ -s "$T/err" ] && [ "$(wc -l <"$T/err")" -le 3 ] || fail "sync failed without a short message: $(cat "$T/err")"
 after=$("$STORE_CHECK" --home "$G") || fail "store after the failed sync: $after"
 git --git-dir="$remote" fsck --strict >/dev/null 2>&1 || fail "the remote is damaged after the failed sync"
-tried=$((tried + 1))
+tried=$((tried + 1)) REL_TRIED=$tried
 
-echo "hostile storage: $tried cases tried, 0 failures"
+rel_end

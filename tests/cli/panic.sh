@@ -9,6 +9,7 @@
 # are completed by running panic again.
 . "$VIGIL_SOURCE_DIR/tests/lib/common.sh"
 . "$VIGIL_SOURCE_DIR/tests/lib/daemon.sh"
+. "$VIGIL_SOURCE_DIR/tests/lib/reliability.sh"
 require_tool strace
 KEYS=$VIGIL_BUILD_DIR/keys/vigil-keys
 PW='vault passphrase before the raid'
@@ -88,6 +89,7 @@ no_keys_left "$H2"
 # Interrupted at the Nth rename, fsync, unlink or write: run again, and it is complete.
 tries=0
 interrupted=0
+rel_begin fault-EIO-panic
 for call in renameat,renameat2,rename fsync unlinkat,unlink write; do
 	for n in 1 2 3 4; do
 		new_home Hi "int-${call%%,*}-$n"
@@ -98,11 +100,12 @@ for call in renameat,renameat2,rename fsync unlinkat,unlink write; do
 		vg "$Hi" panic >"$T/out" 2>&1 || fail "panic after an EIO at $call #$n: $(cat "$T/out")"
 		no_keys_left "$Hi"
 		[ ! -e "$Hi/data/vault.key" ] || fail "vault left after $call #$n"
-		tries=$((tries + 1))
+		tries=$((tries + 1)) REL_TRIED=$tries
 	done
 done
 # Control: the injected faults did stop panics half-way (else this proved nothing).
 [ "$interrupted" -ge 4 ] || fail "only $interrupted of $tries injected faults left a key behind"
+rel_end
 # Undelivered entries: a normal panic first pushes them to a remote that answers; --force
 # does not wait; a remote that is gone gives a warning and the panic goes on.
 EV='{"event":{"type":"detention","date":"2017-03","status":"detained"}}'

@@ -1,6 +1,6 @@
 /*
  * The configuration file: defaults, accepted forms, and every refusal with its line number
- * ([agent] autolock, [sync] interval).
+ * ([agent] autolock, [agent] log_level, [sync] interval).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +65,63 @@ static void test_accepted(void **state)
 		assert_int_equal(c.sync_interval, sync[i].interval);
 		assert_int_equal(c.autolock, sync[i].autolock);
 	}
+}
+
+static void test_log_level(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned level;
+	} ok[] = {
+	    {"", VG_LOG_INFO},
+	    {"[agent]\nlog_level = error\n", VG_LOG_ERROR},
+	    {"[agent]\nlog_level = warn\n", VG_LOG_WARN},
+	    {"[agent]\nlog_level=info\n", VG_LOG_INFO},
+	    {"[agent]\nlog_level = debug ; everything\n", VG_LOG_DEBUG},
+	    {"[agent]\nautolock = 5\nlog_level = debug\n", VG_LOG_DEBUG},
+	};
+	static const char *const bad[] = {
+	    "[agent]\nlog_level = verbose\n", "[agent]\nlog_level = DEBUG\n",
+	    "[agent]\nlog_level = 3\n",	      "[agent]\nlog_level =\n",
+	    "[agent]\nlog_level = warning\n", "[agent]\nlog_level = info debug\n",
+	};
+	struct vg_config c;
+	struct vg_config_item it;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (parse(&c, ok[i].text) != 0)
+			fail_msg("refused '%s': %s", ok[i].text, vg_error_last());
+		assert_int_equal(c.log_level, ok[i].level);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&c, bad[i]), VG_EFORMAT);
+		if (strstr(vg_error_last(), "line 2: bad value for 'log_level'") == NULL)
+			fail_msg("'%s': %s", bad[i], vg_error_last());
+		assert_int_equal(c.log_level, VG_LOG_INFO); /* left at the defaults */
+	}
+	assert_int_equal(parse(&c, "[agent]\nlog_level = warn\nlog_level = warn\n"), VG_EFORMAT);
+	assert_non_null(strstr(vg_error_last(), "line 3: key 'log_level' given twice"));
+	/* As config show sees it: a word, its default info, the line that set it. */
+	assert_int_equal(parse(&c, "[agent]\nlog_level = debug\n"), 0);
+	for (size_t i = 0; i < VG_CONFIG_KEYS; i++) {
+		vg_config_item(&it, &c, i);
+		if (strcmp(it.key, "proxy") == 0) { /* the other word setting: a URL, none here */
+			assert_string_equal(it.unit, "url");
+			assert_string_equal(it.word, "");
+			continue;
+		}
+		if (strcmp(it.key, "log_level") != 0) {
+			assert_null(it.word);
+			continue;
+		}
+		assert_string_equal(it.section, "agent");
+		assert_string_equal(it.unit, "level");
+		assert_string_equal(it.word, "debug");
+		assert_string_equal(it.fallback_word, "info");
+		assert_int_equal(it.line, 2);
+	}
+	assert_null(vg_log_level_name(4));
 }
 
 static void test_refused(void **state)
@@ -156,6 +213,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_accepted),
 	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_log_level),
 	    cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -3,6 +3,7 @@
  *
  *   [agent]
  *   autolock = 600    ; seconds without use before the daemon locks the vault; 0: never
+ *   log_level = info  ; what the daemon's log holds: error, warn, info or debug
  *
  *   [sync]
  *   interval = 900    ; seconds between background syncs while unlocked; 0: none
@@ -32,12 +33,29 @@
 #define VG_CONFIG_SYNC_TIMEOUT_MAX     86400
 #define VG_CONFIG_TEXT_MAX	       256 /* a text setting, with its NUL */
 
-#define VG_CONFIG_KEYS 4 /* settings this version knows */
+/*
+ * Log levels of the daemon's log, each including those before it: error (what stops the
+ * daemon or a write), warn (what it refused or could not do and went on without), info
+ * (starts, stops, locks, unlocks, syncs, imports: the default), debug (one line per
+ * connection and per request: its name, outcome and duration). No level ever logs a
+ * request's parameters, a reply, a key, a passphrase or a record's contents.
+ */
+#define VG_LOG_ERROR		    0
+#define VG_LOG_WARN		    1
+#define VG_LOG_INFO		    2
+#define VG_LOG_DEBUG		    3
+#define VG_CONFIG_LOG_LEVEL_DEFAULT VG_LOG_INFO
+
+/* The level's name ("error", "warn", "info", "debug"); NULL when out of range. */
+const char *vg_log_level_name(unsigned level);
+
+#define VG_CONFIG_KEYS 5 /* settings this version knows */
 
 struct vg_config {
-	unsigned autolock;		     /* seconds; 0 disables auto-lock */
-	unsigned sync_interval;		     /* seconds between background syncs; 0 disables them */
-	unsigned sync_timeout;		     /* seconds one sync may take */
+	unsigned autolock;	/* seconds; 0 disables auto-lock */
+	unsigned sync_interval; /* seconds between background syncs; 0 disables them */
+	unsigned log_level;	/* VG_LOG_*: the daemon logs this level and those above */
+	unsigned sync_timeout;	/* seconds one sync may take */
 	char sync_proxy[VG_CONFIG_TEXT_MAX]; /* "" or http://HOST:PORT */
 	int line[VG_CONFIG_KEYS]; /* where each setting was given (vg_config_item); 0: default */
 };
@@ -46,8 +64,8 @@ struct vg_config {
 struct vg_config_item {
 	const char *section, *key;
 	unsigned value, fallback;	  /* effective and default values */
-	const char *unit;		  /* "seconds"; "" for a text setting */
-	const char *text, *text_fallback; /* a text setting's values (NULL: a number) */
+	const char *unit;		  /* "seconds", "level" or "url" for a word setting */
+	const char *word, *fallback_word; /* a word setting's values; NULL: numbers */
 	int line;			  /* the line of the file that set it; 0: the default */
 };
 
