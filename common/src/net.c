@@ -225,6 +225,14 @@ static bool str_is(const uint8_t *s, size_t len, const char *want)
  * kdf "none", one public key, and a private section of two equal check words, the key type,
  * the public key, the 64-byte secret (seed and public key), a comment and padding 1, 2, 3...
  */
+/* Whether the len bytes at p begin with prefix. */
+static bool starts(const uint8_t *p, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && memcmp(p, prefix, n) == 0;
+}
+
 int vg_net_ssh_key_parse(uint8_t sk[64], uint8_t pk[32], const uint8_t *file, size_t len)
 {
 	const char *b64, *end;
@@ -239,10 +247,9 @@ int vg_net_ssh_key_parse(uint8_t sk[64], uint8_t pk[32], const uint8_t *file, si
 
 	if (len < sizeof(OPENSSH_BEGIN) ||
 	    memcmp(file, OPENSSH_BEGIN, strlen(OPENSSH_BEGIN)) != 0) {
-		if (len > 11 && (memcmp(file, "-----BEGIN RSA", 14) == 0 ||
-				 memcmp(file, "-----BEGIN EC", 13) == 0 ||
-				 memcmp(file, "-----BEGIN PRIVATE", 18) == 0 ||
-				 memcmp(file, "-----BEGIN ENCRYPTED", 20) == 0))
+		if (starts(file, len, "-----BEGIN RSA") || starts(file, len, "-----BEGIN EC") ||
+		    starts(file, len, "-----BEGIN PRIVATE") ||
+		    starts(file, len, "-----BEGIN ENCRYPTED"))
 			return vg_error_set(VG_EUNSUPPORTED,
 					    "the ssh key is not an OpenSSH Ed25519 key: libssh2 "
 					    "1.10 cannot sign with RSA; use ssh-keygen -t ed25519");
