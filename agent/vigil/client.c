@@ -405,6 +405,22 @@ int vg_client_call(json_t **reply, struct vg_client *c, const json_t *req, unsig
 	return vg_client_call_fd(reply, c, req, flags, -1);
 }
 
+/*
+ * The connection broke: when the daemon stopped because a write to its store failed (it
+ * leaves <data>/store.verify, agent/vigild/cases.c), say so instead of the socket error.
+ */
+static int broken(int rc, const struct vg_client *c)
+{
+	char mark[PATH_MAX];
+
+	if (rc != VG_EIO || vg_client_data_path(mark, c, "store.verify") < 0 ||
+	    access(mark, F_OK) != 0)
+		return rc;
+	return vg_error_set(
+	    VG_EIO, "vigild stopped: a write to its store failed (a damaged or full disk?); "
+		    "its next start checks the store first (see vigild.log)");
+}
+
 int vg_client_call_fd(json_t **reply, struct vg_client *c, const json_t *req, unsigned flags,
 		      int passed)
 {
@@ -415,7 +431,7 @@ int vg_client_call_fd(json_t **reply, struct vg_client *c, const json_t *req, un
 
 	rc = call_once(reply, c, req, flags, passed);
 	if (rc < 0 || !(flags & VG_CALL_NEEDS_KEYS) || vg_client_ok(*reply))
-		return rc;
+		return broken(rc, c);
 	code = json_string_value(json_object_get(*reply, "code"));
 	if (code == NULL || strcmp(code, "locked") != 0)
 		return 0;
@@ -453,6 +469,7 @@ done:
 	vg_buf_release(&pass);
 	json_decref(unlock); /* wiped on free (vg_init) */
 	json_decref(ur);
+	rc = broken(rc, c);
 	if (rc < 0 && *reply != NULL) {
 		json_decref(*reply);
 		*reply = NULL;

@@ -71,4 +71,12 @@ int vg_repo__unlock_ref(const char *path, const char *ref, bool *removed)
 /* A libgit2 failure as a vg_error with code and what, and libgit2's message. */
 int vg_repo__fail(int code, const char *what);
 
+/*
+ * A commit of tree (parent NULL: a root commit) with vigil's fixed author and committer
+ * (FORMAT.md 10) and an empty message, written to git's object database; *out its id.
+ * VG_EIO with libgit2's message.
+ */
+int vg_repo__commit(git_repository *git, git_oid *out, const git_oid *tree, const git_oid *parent)
+    __attribute__((warn_unused_result));
+
 #endif

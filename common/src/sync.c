@@ -963,9 +963,7 @@ static int roster_commit(struct sync *s, git_oid *out, const git_oid *base, uint
 	qsort(up, k, sizeof(*up), cmp_update);
 	if (git_tree_create_updated(&tid, s->git, tree, k, up) < 0 ||
 	    git_tree_lookup(&newtree, s->git, &tid) < 0 ||
-	    git_signature_new(&sig, "vigil", "vigil@invalid", 0, 0) < 0 ||
-	    git_commit_create(out, s->git, NULL, sig, sig, NULL, "", newtree, parent ? 1 : 0,
-			      (const git_commit **)&parent) < 0) {
+	    vg_repo__commit(s->git, out, &tid, parent != NULL ? git_commit_id(parent) : NULL) < 0) {
 		rc = vg_repo__fail(VG_EIO, "cannot write the roster commit");
 		goto done;
 	}
