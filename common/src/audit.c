@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,7 +55,7 @@ struct rec {
 
 /* One member branch of the repository. */
 struct branch {
-	uint8_t author[VG_ID_BYTES];
+	uint8_t author[VG_ID_BYTES]; /* first: state_merge reads it there */
 	git_oid head;
 	const struct vg_roster_member *m; /* in the newest verified version; NULL: none */
 	char name[VG_AUDIT_MEMBER_MAX];
@@ -81,7 +82,7 @@ struct state {
 
 /* A receipts branch's head as this audit found it (for the new state). */
 struct rhead {
-	uint8_t author[VG_ID_BYTES];
+	uint8_t author[VG_ID_BYTES]; /* first: state_merge reads it there */
 	git_oid head;
 	bool rollback;
 };
@@ -369,12 +370,52 @@ static int cmp_rhead(const void *x, const void *y)
 		      VG_ID_BYTES);
 }
 
+/*
+ * The state file's lines of one kind ("member", "receipts"): the heads found now (n
+ * records of stride bytes, ascending by the author id at their start, the head and the
+ * rollback flag at the offsets given) merged with the old state's (ascending too). A head
+ * rolled back, or gone from the host, keeps its old line.
+ */
+static int state_merge(struct vg_buf *b, const char *kind, const void *now, size_t n, size_t stride,
+		       size_t head_off, size_t rollback_off, const struct state_line *old, size_t m)
+{
+	char hex[VG_ID_HEX_LEN + 1], oid[GIT_OID_HEXSZ + 1], line[200];
+	size_t i = 0, j = 0;
+	int rc = 0;
+
+	while (rc == 0 && (i < n || j < m)) {
+		const uint8_t *rec = (const uint8_t *)now + i * stride;
+		int c = i == n ? 1 : j == m ? -1 : memcmp(rec, old[j].author, VG_ID_BYTES);
+		const uint8_t *author;
+		const git_oid *commit;
+		bool rollback = false;
+
+		if (i < n)
+			memcpy(&rollback, rec + rollback_off, sizeof(rollback));
+		if (c < 0 || (c == 0 && !rollback)) {
+			author = rec;
+			commit = (const git_oid *)(const void *)(rec + head_off);
+		} else {
+			author = old[j].author;
+			commit = &old[j].commit;
+		}
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		vg_hex_encode(hex, author, VG_ID_BYTES);
+		git_oid_tostr(oid, sizeof(oid), commit);
+		snprintf(line, sizeof(line), "%s %s %s\n", kind, hex, oid);
+		rc = vg_buf_put(b, line, strlen(line));
+	}
+	return rc;
+}
+
 static int state_write(struct audit *a)
 {
 	struct vg_buf b = VG_BUF_INIT;
 	char hex[VG_ID_HEX_LEN + 1], oid[GIT_OID_HEXSZ + 1], line[256];
 	uint8_t org[VG_ID_BYTES];
-	size_t i = 0, j = 0;
 	int rc;
 
 	vg_id_of_key(org, a->o->org);
@@ -397,57 +438,17 @@ static int state_write(struct audit *a)
 	}
 	/* Both lists are sorted by author: merge. A branch rolled back or gone keeps its old
 	 * head, so the next audit reports it again until the host serves it again. */
-	while (rc == 0 && (i < a->nbr || j < a->old.n)) {
-		int c = i == a->nbr ? 1
-			: j == a->old.n
-			    ? -1
-			    : memcmp(a->br[i].author, a->old.members[j].author, VG_ID_BYTES);
-		const uint8_t *author;
-		const git_oid *commit;
-
-		if (c < 0 || (c == 0 && !a->br[i].rollback)) {
-			author = a->br[i].author;
-			commit = &a->br[i].head;
-		} else {
-			author = a->old.members[j].author;
-			commit = &a->old.members[j].commit;
-		}
-		if (c <= 0)
-			i++;
-		if (c >= 0)
-			j++;
-		vg_hex_encode(hex, author, VG_ID_BYTES);
-		git_oid_tostr(oid, sizeof(oid), commit);
-		snprintf(line, sizeof(line), "member %s %s\n", hex, oid);
-		rc = vg_buf_put(&b, line, strlen(line));
-	}
+	if (rc == 0)
+		rc = state_merge(&b, "member", a->br, a->nbr, sizeof(*a->br),
+				 offsetof(struct branch, head), offsetof(struct branch, rollback),
+				 a->old.members, a->old.n);
 	/* Receipts branches likewise (FORMAT.md 18.3). */
 	if (a->nrh > 1)
 		qsort(a->rh, a->nrh, sizeof(*a->rh), cmp_rhead);
-	for (i = 0, j = 0; rc == 0 && (i < a->nrh || j < a->old.nr);) {
-		int c = i == a->nrh ? 1
-			: j == a->old.nr
-			    ? -1
-			    : memcmp(a->rh[i].author, a->old.receipts[j].author, VG_ID_BYTES);
-		const uint8_t *author;
-		const git_oid *commit;
-
-		if (c < 0 || (c == 0 && !a->rh[i].rollback)) {
-			author = a->rh[i].author;
-			commit = &a->rh[i].head;
-		} else {
-			author = a->old.receipts[j].author;
-			commit = &a->old.receipts[j].commit;
-		}
-		if (c <= 0)
-			i++;
-		if (c >= 0)
-			j++;
-		vg_hex_encode(hex, author, VG_ID_BYTES);
-		git_oid_tostr(oid, sizeof(oid), commit);
-		snprintf(line, sizeof(line), "receipts %s %s\n", hex, oid);
-		rc = vg_buf_put(&b, line, strlen(line));
-	}
+	if (rc == 0)
+		rc = state_merge(&b, "receipts", a->rh, a->nrh, sizeof(*a->rh),
+				 offsetof(struct rhead, head), offsetof(struct rhead, rollback),
+				 a->old.receipts, a->old.nr);
 	if (rc == 0)
 		rc = vg_fs_write_atomic(a->o->state, b.ptr, b.len, 0600, 0);
 	if (rc < 0)

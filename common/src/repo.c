@@ -274,7 +274,6 @@ int vg_repo_append(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const 
 	git_oid parent_oid, tree_oid, commit_oid;
 	git_commit *parent = NULL;
 	git_tree *base = NULL, *tree = NULL;
-	git_signature *sig = NULL;
 	git_tree_update *up = NULL;
 	char(*paths)[96] = NULL;
 	int has_parent, rc = 0;
@@ -371,7 +370,6 @@ int vg_repo_append(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES], const 
 		goto done;
 	memcpy(oid_out, commit_oid.id, VG_REPO_OID_BYTES);
 done:
-	git_signature_free(sig);
 	git_tree_free(tree);
 	git_tree_free(base);
 	git_commit_free(parent);
@@ -832,7 +830,6 @@ int vg_repo__commit_files(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES],
 	git_commit *parent = NULL;
 	git_tree *tree = NULL;
 	git_treebuilder *tb = NULL;
-	git_signature *sig = NULL;
 	int has_parent, rc;
 
 	if ((rc = batch_open(&b, r->path)) < 0)
@@ -874,7 +871,6 @@ int vg_repo__commit_files(struct vg_repo *r, uint8_t oid_out[VG_REPO_OID_BYTES],
 		goto done;
 	memcpy(oid_out, commit_oid.id, VG_REPO_OID_BYTES);
 done:
-	git_signature_free(sig);
 	git_tree_free(tree);
 	git_treebuilder_free(tb);
 	git_commit_free(parent);

@@ -901,7 +901,6 @@ static int roster_commit(struct sync *s, git_oid *out, const git_oid *base, uint
 	git_commit *parent = NULL;
 	git_tree *tree = NULL, *newtree = NULL;
 	git_treebuilder *tb = NULL;
-	git_signature *sig = NULL;
 	git_oid tid, empty;
 	int rc = 0;
 
@@ -968,7 +967,6 @@ static int roster_commit(struct sync *s, git_oid *out, const git_oid *base, uint
 		goto done;
 	}
 done:
-	git_signature_free(sig);
 	git_treebuilder_free(tb);
 	git_tree_free(newtree);
 	git_tree_free(tree);
