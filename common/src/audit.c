@@ -5,8 +5,10 @@
  *   2. the roster branch: layout, every version from 1 with the roster set's rules,
  *      the top-level pair, expiry; rollback and fork against the state;
  *   3. every member branch: descends from the state's head; every file of its tree
- *      (vg_repo_walk), every entry checked on its own (vg_roster_set_check_entry) on
- *      worker threads fed through a bounded queue;
+ *      (vg_repo_walk), every entry checked on its own (vg_roster_set_check_entry); the
+ *      calling thread walks each branch down to entries/<xx> and queues those
+ *      directories, which every thread (the caller too) walks and checks with its own
+ *      handle on the repository, so reading git is spread over the cores as well;
  *   4. every author's feed, from what the threads kept of the valid entries: duplicate
  *      sequence numbers, links to the previous entry, gaps, the revocation cutoff,
  *      quarantine and late_accept;
@@ -48,7 +50,7 @@
 struct rec {
 	uint8_t id[VG_ID_BYTES];
 	uint8_t prev[VG_ID_BYTES];
-	uint8_t age_oid[VG_REPO_OID_BYTES];
+	uint8_t age_key[32]; /* the .age file's bytes: its BLAKE2b-512, cut */
 	uint64_t seq;
 	uint32_t branch;
 };
@@ -87,14 +89,14 @@ struct rhead {
 	bool rollback;
 };
 
-/* An entry pair waiting for a thread. */
+/* A directory entries/<xx> of a member branch waiting for a thread. */
 struct job {
 	uint32_t branch;
-	uint8_t id[VG_ID_BYTES];
-	uint8_t age_oid[VG_REPO_OID_BYTES];
-	size_t agelen, siglen;
-	uint8_t data[]; /* age || sig */
+	uint8_t tree[VG_REPO_OID_BYTES];
+	char path[16]; /* "entries/xx" */
 };
+
+#define JOBS_MAX 1024 /* waiting directories: about four branches' worth */
 
 struct recs {
 	struct rec *v;
@@ -117,21 +119,30 @@ struct audit {
 	size_t nbr;
 	struct rhead *rh; /* receipts branches, in the order listed (sorted before writing) */
 	size_t nrh, caprh;
-	uint32_t cur_branch; /* the branch being walked (producer) */
+	const char *path; /* of the repository, for the threads' own handles */
 
 	pthread_mutex_t fmu; /* findings and the report's counters */
 	size_t fcap;
 
-	/* The queue. */
+	/* The queue of directories. */
 	pthread_mutex_t qmu;
-	pthread_cond_t qcan_put, qcan_get;
-	struct job **q;
-	size_t qcap, qhead, qn, qbytes, qmax_bytes;
+	pthread_cond_t qcan_get;
+	struct job q[JOBS_MAX];
+	size_t qhead, qn;
 	bool qdone;
-	int werr; /* first error of a worker (ENOMEM) */
+	int werr;	    /* first error of a thread, */
+	char werr_msg[512]; /* and its message (vg_error_last is per thread) */
 
-	struct recs *wrecs; /* one per thread */
+	struct recs *wrecs; /* one per thread; the calling thread's is [0] */
 	unsigned nthreads;
+};
+
+/* One thread's side of the walk. */
+struct worker {
+	struct audit *a;
+	struct vg_repo *repo; /* its own handle (the calling thread's: a->repo) */
+	struct recs *recs;
+	uint32_t branch; /* the branch being walked */
 };
 
 static uint64_t now_ms(void)
@@ -651,8 +662,8 @@ static const char *refusal_kind(const struct vg_roster_verdict *vd)
 }
 
 static int check_entry(struct audit *a, struct recs *out, uint32_t branch,
-		       const uint8_t id[VG_ID_BYTES], const uint8_t age_oid[VG_REPO_OID_BYTES],
-		       const uint8_t *age, size_t agelen, const char *sig, size_t siglen)
+		       const uint8_t id[VG_ID_BYTES], const uint8_t *age, size_t agelen,
+		       const char *sig, size_t siglen)
 {
 	const struct branch *b = &a->br[branch];
 	struct vg_roster_verdict vd;
@@ -662,39 +673,79 @@ static int check_entry(struct audit *a, struct recs *out, uint32_t branch,
 	struct rec r;
 	int rc;
 
-	entry_path(path, sizeof(path), id);
-	/* The branch's owner first: a valid entry of someone else is still out of place. */
-	if (vg_minisign_sig_parse(&ms, sig, siglen) < 0 ||
-	    vg_entry_tc_parse(&meta, ms.trusted, strlen(ms.trusted)) < 0)
-		return find(a, "malformed", VG_AUDIT_FAIL, b->name, 0, path,
-			    "malformed signature file: %s", vg_error_last());
-	if (memcmp(meta.author, b->author, VG_ID_BYTES) != 0)
-		return find(a, "author", VG_AUDIT_FAIL, b->name, meta.seq, path,
-			    "an entry signed as another member's, on this member's branch");
 	if ((rc = vg_roster_set_check_entry(&vd, a->set, age, agelen, sig, siglen, id)) < 0)
 		return rc;
-	if (vd.verdict != VG_VERDICT_ACCEPTED)
+	if (vd.verdict != VG_VERDICT_ACCEPTED ||
+	    memcmp(vd.meta.author, b->author, VG_ID_BYTES) != 0) {
+		/* Findings in the order of the checks: the branch's owner first, as a valid
+		 * entry of someone else is still out of place. */
+		entry_path(path, sizeof(path), id);
+		if (vg_minisign_sig_parse(&ms, sig, siglen) < 0 ||
+		    vg_entry_tc_parse(&meta, ms.trusted, strlen(ms.trusted)) < 0)
+			return find(a, "malformed", VG_AUDIT_FAIL, b->name, 0, path,
+				    "malformed signature file: %s", vg_error_last());
+		if (memcmp(meta.author, b->author, VG_ID_BYTES) != 0)
+			return find(a, "author", VG_AUDIT_FAIL, b->name, meta.seq, path,
+				    "an entry signed as another member's, on this member's branch");
 		return find(a, refusal_kind(&vd), VG_AUDIT_FAIL, b->name, meta.seq, path, "%s",
 			    vd.reason);
+	}
 	memset(&r, 0, sizeof(r));
 	memcpy(r.id, vd.id, VG_ID_BYTES);
 	memcpy(r.prev, vd.meta.prev, VG_ID_BYTES);
-	memcpy(r.age_oid, age_oid, VG_REPO_OID_BYTES);
+	memcpy(r.age_key, vd.age_hash, sizeof(r.age_key));
 	r.seq = vd.meta.seq;
 	r.branch = branch;
 	return recs_push(out, &r);
 }
 
-static int check_job(struct audit *a, struct recs *out, const struct job *j)
+/* Entries of the directory walk: counted, checked into the thread's own records. */
+static int on_pair(void *ctx, const uint8_t id[VG_ID_BYTES], const uint8_t *age, size_t agelen,
+		   const char *sig, size_t siglen)
 {
-	return check_entry(a, out, j->branch, j->id, j->age_oid, j->data, j->agelen,
-			   (const char *)j->data + j->agelen, j->siglen);
+	struct worker *w = ctx;
+	struct audit *a = w->a;
+
+	if (__atomic_add_fetch(&a->rep->entries, 1, __ATOMIC_RELAXED) > VG_AUDIT_ENTRIES_MAX)
+		return vg_error_set(VG_ELIMIT, "the repository holds more than %d entries",
+				    VG_AUDIT_ENTRIES_MAX);
+	__atomic_add_fetch(&a->br[w->branch].entries, 1, __ATOMIC_RELAXED);
+	return check_entry(a, w->recs, w->branch, id, age, agelen, sig, siglen);
 }
 
-struct worker {
-	struct audit *a;
-	unsigned i;
-};
+static int on_bad(void *ctx, const char *path, const char *why)
+{
+	struct worker *w = ctx;
+
+	return find(w->a, "layout", VG_AUDIT_FAIL, w->a->br[w->branch].name, 0, path, "'%s' %s",
+		    path, why);
+}
+
+static int run_job(struct worker *w, const struct job *j)
+{
+	w->branch = j->branch;
+	return vg_repo_walk_dir(w->repo, j->tree, j->path, on_pair, on_bad, w);
+}
+
+/* Keeps the first error of any thread and its message; under qmu. */
+static void keep_error(struct audit *a, int rc)
+{
+	if (a->werr == 0) {
+		a->werr = rc;
+		snprintf(a->werr_msg, sizeof(a->werr_msg), "%s", vg_error_last());
+	}
+}
+
+/* The oldest waiting directory into *j, under qmu; false when none waits. */
+static bool job_take(struct audit *a, struct job *j)
+{
+	if (a->qn == 0)
+		return false;
+	*j = a->q[a->qhead];
+	a->qhead = (a->qhead + 1) % JOBS_MAX;
+	a->qn--;
+	return true;
+}
 
 static void *worker_main(void *arg)
 {
@@ -702,101 +753,71 @@ static void *worker_main(void *arg)
 	struct audit *a = w->a;
 
 	for (;;) {
-		struct job *j;
+		struct job j;
 		bool failed;
 		int rc;
 
 		pthread_mutex_lock(&a->qmu);
 		while (a->qn == 0 && !a->qdone)
 			pthread_cond_wait(&a->qcan_get, &a->qmu);
-		if (a->qn == 0) {
+		if (!job_take(a, &j)) {
 			pthread_mutex_unlock(&a->qmu);
 			return NULL;
 		}
-		j = a->q[a->qhead];
-		a->qhead = (a->qhead + 1) % a->qcap;
-		a->qn--;
-		a->qbytes -= j->agelen + j->siglen;
 		failed = a->werr != 0; /* read under the lock: another thread writes it */
-		pthread_cond_signal(&a->qcan_put);
 		pthread_mutex_unlock(&a->qmu);
-		rc = !failed ? check_job(a, &a->wrecs[w->i], j) : 0;
-		free(j);
-		if (rc < 0) {
+		if (!failed && (rc = run_job(w, &j)) < 0) {
 			pthread_mutex_lock(&a->qmu);
-			if (a->werr == 0)
-				a->werr = rc;
+			keep_error(a, rc);
 			pthread_mutex_unlock(&a->qmu);
 		}
 	}
 }
 
-/* Producer side: vg_repo_walk's callbacks on the calling thread. */
-static int on_pair(void *ctx, const uint8_t id[VG_ID_BYTES], const uint8_t age_oid[20],
-		   const uint8_t *age, size_t agelen, const char *sig, size_t siglen)
+/*
+ * The calling thread's share of the queue: while it is full (or, with all, until it is
+ * empty) the calling thread walks the oldest directory itself rather than wait.
+ */
+static int run_queued(struct worker *w, bool all)
 {
-	struct audit *a = ctx;
-	struct job *j;
-	size_t need = agelen + siglen;
+	struct audit *a = w->a;
+	struct job j;
+	int rc;
 
-	if (a->rep->entries >= VG_AUDIT_ENTRIES_MAX)
-		return vg_error_set(VG_ELIMIT, "the repository holds more than %d entries",
-				    VG_AUDIT_ENTRIES_MAX);
-	a->rep->entries++;
-	a->br[a->cur_branch].entries++;
-	if (a->nthreads <= 1) /* on this thread, from libgit2's memory */
-		return check_entry(a, &a->wrecs[0], a->cur_branch, id, age_oid, age, agelen, sig,
-				   siglen);
-	if ((j = malloc(sizeof(*j) + need)) == NULL)
-		return vg_error_set(VG_ENOMEM, "out of memory");
-	j->branch = a->cur_branch;
-	memcpy(j->id, id, VG_ID_BYTES);
-	memcpy(j->age_oid, age_oid, VG_REPO_OID_BYTES);
-	j->agelen = agelen;
-	j->siglen = siglen;
-	memcpy(j->data, age, agelen);
-	memcpy(j->data + agelen, sig, siglen);
 	pthread_mutex_lock(&a->qmu);
-	/*
-	 * Bounded in entries and bytes; one entry alone always fits. While it is full the
-	 * producer verifies the oldest entry itself rather than wait: reading git costs a
-	 * fraction of verifying, so with as many threads as cores a core would otherwise idle.
-	 */
-	while (a->werr == 0 &&
-	       (a->qn == a->qcap || (a->qn > 0 && a->qbytes + need > a->qmax_bytes))) {
-		struct job *old = a->q[a->qhead];
-		int rc;
-
-		a->qhead = (a->qhead + 1) % a->qcap;
-		a->qn--;
-		a->qbytes -= old->agelen + old->siglen;
+	while (a->werr == 0 && (all || a->qn == JOBS_MAX) && job_take(a, &j)) {
 		pthread_mutex_unlock(&a->qmu);
-		rc = check_job(a, &a->wrecs[a->nthreads], old);
-		free(old);
+		rc = run_job(w, &j);
 		pthread_mutex_lock(&a->qmu);
-		if (rc < 0 && a->werr == 0)
-			a->werr = rc;
+		if (rc < 0)
+			keep_error(a, rc);
 	}
-	if (a->werr != 0) {
-		int rc = a->werr;
-		pthread_mutex_unlock(&a->qmu);
-		free(j);
-		return vg_error_set(rc, "a verifying thread failed");
-	}
-	a->q[(a->qhead + a->qn) % a->qcap] = j;
+	rc = a->werr;
+	pthread_mutex_unlock(&a->qmu);
+	return rc != 0 ? vg_error_set(rc, "%s", a->werr_msg) : 0;
+}
+
+/* The walk of a branch on the calling thread found entries/<xx>: queued for a thread. */
+static int on_dir(void *ctx, const char *path, const uint8_t tree[VG_REPO_OID_BYTES])
+{
+	struct worker *w = ctx;
+	struct audit *a = w->a;
+	struct job *j;
+	int rc;
+
+	if (strlen(path) >= sizeof(j->path)) /* the walk gives "entries/xx" only */
+		return vg_error_set(VG_EINVAL, "'%s': not a directory of the layout", path);
+	if ((rc = run_queued(w, false)) < 0)
+		return rc;
+	pthread_mutex_lock(&a->qmu);
+	j = &a->q[(a->qhead + a->qn) % JOBS_MAX];
+	j->branch = w->branch;
+	memcpy(j->tree, tree, VG_REPO_OID_BYTES);
+	snprintf(j->path, sizeof(j->path), "%s", path);
 	a->qn++;
-	a->qbytes += need;
 	pthread_cond_signal(&a->qcan_get);
 	pthread_mutex_unlock(&a->qmu);
 	return 0;
-}
-
-static int on_bad(void *ctx, const char *path, const char *why)
-{
-	struct audit *a = ctx;
-	const struct branch *b = &a->br[a->cur_branch];
-
-	return find(a, "layout", VG_AUDIT_FAIL, b->name, 0, path, "'%s' %s", path, why);
 }
 
 /* ---- the branches ---- */
@@ -897,27 +918,35 @@ static const struct state_line *old_head(const struct audit *a, const uint8_t au
 	return NULL;
 }
 
-static int start_threads(struct audit *a, pthread_t *th, struct worker *ws)
+/* Threads 1.. of the audit, each with its own handle on the repository. */
+static int start_threads(struct audit *a, pthread_t *th, struct worker *ws, unsigned *started)
 {
-	for (unsigned i = 0; i < a->nthreads; i++) {
+	*started = 0;
+	for (unsigned i = 1; i < a->nthreads; i++) {
+		int rc;
 		ws[i].a = a;
-		ws[i].i = i;
+		ws[i].recs = &a->wrecs[i];
+		if ((rc = vg_repo_open(&ws[i].repo, a->path, 0)) < 0)
+			return rc;
 		if (pthread_create(&th[i], NULL, worker_main, &ws[i]) != 0) {
-			a->nthreads = i;
+			vg_repo_free(ws[i].repo);
 			return vg_error_set(VG_ERROR, "cannot start a verifying thread");
 		}
+		*started = i;
 	}
 	return 0;
 }
 
-static void stop_threads(struct audit *a, pthread_t *th)
+static void stop_threads(struct audit *a, pthread_t *th, struct worker *ws, unsigned started)
 {
 	pthread_mutex_lock(&a->qmu);
 	a->qdone = true;
 	pthread_cond_broadcast(&a->qcan_get);
 	pthread_mutex_unlock(&a->qmu);
-	for (unsigned i = 0; i < a->nthreads; i++)
+	for (unsigned i = 1; i <= started; i++) {
 		pthread_join(th[i], NULL);
+		vg_repo_free(ws[i].repo);
+	}
 }
 
 static int branches_pass(struct audit *a)
@@ -925,7 +954,7 @@ static int branches_pass(struct audit *a)
 	const struct vg_roster *cur = vg_roster_set_current(a->set);
 	pthread_t th[VG_AUDIT_THREADS_MAX];
 	struct worker ws[VG_AUDIT_THREADS_MAX];
-	unsigned started;
+	unsigned started = 0;
 	int rc = 0;
 
 	/* Branches the last audit verified that are gone. */
@@ -941,11 +970,13 @@ static int branches_pass(struct audit *a)
 			       "the branch the last audit verified is gone")) < 0)
 			return rc;
 	}
-	if (a->nthreads > 1 && (rc = start_threads(a, th, ws)) < 0) {
-		stop_threads(a, th);
+	ws[0].a = a;
+	ws[0].repo = a->repo;
+	ws[0].recs = &a->wrecs[0];
+	if (a->nthreads > 1 && (rc = start_threads(a, th, ws, &started)) < 0) {
+		stop_threads(a, th, ws, started);
 		return rc;
 	}
-	started = a->nthreads;
 	for (size_t i = 0; i < a->nbr && rc == 0; i++) {
 		struct branch *b = &a->br[i];
 		const struct state_line *old = old_head(a, b->author);
@@ -970,13 +1001,15 @@ static int branches_pass(struct audit *a)
 				  "entries cannot be verified");
 			continue;
 		}
-		a->cur_branch = (uint32_t)i;
-		rc = vg_repo_walk(a->repo, b->head.id, on_pair, on_bad, a);
+		ws[0].branch = (uint32_t)i;
+		rc = vg_repo_walk(a->repo, b->head.id, on_pair, a->nthreads > 1 ? on_dir : NULL,
+				  on_bad, &ws[0]);
 	}
-	if (started > 1)
-		stop_threads(a, th);
+	if (rc == 0)
+		rc = run_queued(&ws[0], true);
+	stop_threads(a, th, ws, started);
 	if (rc == 0 && a->werr != 0)
-		rc = a->werr;
+		rc = vg_error_set(a->werr, "%s", a->werr_msg);
 	return rc;
 }
 
@@ -1083,7 +1116,7 @@ static int feed(struct audit *a, struct branch *b, const struct rec *v, size_t n
 static int cmp_age(const void *x, const void *y)
 {
 	const struct rec *const *p = x, *const *q = y;
-	int c = memcmp((*p)->age_oid, (*q)->age_oid, VG_REPO_OID_BYTES);
+	int c = memcmp((*p)->age_key, (*q)->age_key, sizeof((*p)->age_key));
 
 	return c != 0 ? c : cmp_rec(*p, *q);
 }
@@ -1541,10 +1574,10 @@ static int feeds_pass(struct audit *a)
 		goto done;
 	}
 	/* The threads' records, as one list sorted by branch, sequence, id. */
-	for (unsigned t = 0; t <= a->nthreads; t++)
+	for (unsigned t = 0; t < a->nthreads; t++)
 		for (size_t k = 0; k < a->wrecs[t].n && rc == 0; k++)
 			rc = recs_push(&all, &a->wrecs[t].v[k]);
-	for (unsigned t = 0; t <= a->nthreads; t++) {
+	for (unsigned t = 0; t < a->nthreads; t++) {
 		free(a->wrecs[t].v);
 		a->wrecs[t].v = NULL;
 		a->wrecs[t].n = a->wrecs[t].cap = 0;
@@ -1589,8 +1622,8 @@ static int feeds_pass(struct audit *a)
 		qsort(byage, all.n, sizeof(*byage), cmp_age);
 		for (size_t i = 0; i < all.n && rc == 0;) {
 			size_t j = i + 1;
-			while (j < all.n &&
-			       memcmp(byage[j]->age_oid, byage[i]->age_oid, VG_REPO_OID_BYTES) == 0)
+			while (j < all.n && memcmp(byage[j]->age_key, byage[i]->age_key,
+						   sizeof(byage[i]->age_key)) == 0)
 				j++;
 			for (size_t k = i; j - i > 1 && k < j && rc == 0; k++) {
 				char path[VG_AUDIT_PATH_MAX];
@@ -1638,15 +1671,11 @@ int vg_audit_run(struct vg_audit_report **out, const struct vg_audit_options *o)
 	a.nthreads = o->threads ? o->threads : online_cores();
 	if (a.nthreads > VG_AUDIT_THREADS_MAX)
 		a.nthreads = VG_AUDIT_THREADS_MAX;
-	a.qmax_bytes = o->queue_bytes ? o->queue_bytes : VG_AUDIT_QUEUE_BYTES;
-	a.qcap = 16 * (size_t)a.nthreads;
 	rep->threads = a.nthreads;
 	pthread_mutex_init(&a.fmu, NULL);
 	pthread_mutex_init(&a.qmu, NULL);
-	pthread_cond_init(&a.qcan_put, NULL);
 	pthread_cond_init(&a.qcan_get, NULL);
-	if ((a.q = calloc(a.qcap, sizeof(*a.q))) == NULL ||
-	    (a.wrecs = calloc(a.nthreads + 1, sizeof(*a.wrecs))) == NULL) {
+	if ((a.wrecs = calloc(a.nthreads, sizeof(*a.wrecs))) == NULL) {
 		rc = vg_error_set(VG_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -1672,6 +1701,7 @@ int vg_audit_run(struct vg_audit_report **out, const struct vg_audit_options *o)
 		goto done;
 	}
 	path = strncmp(o->remote, "file://", 7) == 0 ? o->remote + 7 : o->remote;
+	a.path = path;
 	if ((rc = vg_repo_open(&a.repo, path, 0)) < 0)
 		goto done;
 	a.git = vg_repo__git(a.repo);
@@ -1707,10 +1737,9 @@ int vg_audit_run(struct vg_audit_report **out, const struct vg_audit_options *o)
 	rc = 0;
 done:
 	rep->seconds = (double)(now_ms() - start) / 1000.0;
-	for (unsigned t = 0; a.wrecs != NULL && t <= a.nthreads; t++)
+	for (unsigned t = 0; a.wrecs != NULL && t < a.nthreads; t++)
 		free(a.wrecs[t].v);
 	free(a.wrecs);
-	free(a.q);
 	free(a.br);
 	free(a.rh);
 	free(a.old.members);
@@ -1720,7 +1749,6 @@ done:
 	vg_repo_free(a.repo);
 	pthread_mutex_destroy(&a.fmu);
 	pthread_mutex_destroy(&a.qmu);
-	pthread_cond_destroy(&a.qcan_put);
 	pthread_cond_destroy(&a.qcan_get);
 	if (rc < 0) {
 		vg_audit_report_free(rep);

@@ -395,16 +395,18 @@ int vg_entry_verify(struct vg_entry_meta *meta_out, uint8_t *id_out, const uint8
 		    size_t agelen, const char *sig, size_t siglen, const uint8_t org[VG_ID_BYTES],
 		    vg_entry_resolve_fn resolve, void *ctx, const uint8_t *expected_id)
 {
+	struct vg_entry_step step;
+
 	return vg_entry_verify_step(meta_out, id_out, age, agelen, sig, siglen, org, resolve, ctx,
-				    expected_id, NULL);
+				    expected_id, &step);
 }
 
 int vg_entry_verify_step(struct vg_entry_meta *meta_out, uint8_t *id_out, const uint8_t *age,
 			 size_t agelen, const char *sig, size_t siglen,
 			 const uint8_t org[VG_ID_BYTES], vg_entry_resolve_fn resolve, void *ctx,
-			 const uint8_t *expected_id, enum vg_entry_check *failed)
+			 const uint8_t *expected_id, struct vg_entry_step *step)
 {
-	enum vg_entry_check dummy;
+	enum vg_entry_check *failed = &step->failed;
 	struct vg_minisig ms;
 	struct vg_entry_meta meta;
 	struct vg_minisign_pk pk;
@@ -413,8 +415,6 @@ int vg_entry_verify_step(struct vg_entry_meta *meta_out, uint8_t *id_out, const 
 	size_t nstanzas = 0;
 	int rc;
 
-	if (failed == NULL)
-		failed = &dummy;
 	*failed = VG_ENTRY_CHECK_FORMAT;
 	if (agelen > VG_ENTRY_AGE_MAX)
 		return vg_error_set(VG_ELIMIT, "entry file larger than %d bytes", VG_ENTRY_AGE_MAX);
@@ -439,7 +439,13 @@ int vg_entry_verify_step(struct vg_entry_meta *meta_out, uint8_t *id_out, const 
 	if (memcmp(key_id, meta.author, VG_ID_BYTES) != 0)
 		return vg_error_set(VG_EMISMATCH, "entry names an author whose key was not given");
 	*failed = VG_ENTRY_CHECK_SIGNATURE;
-	if ((rc = vg_minisign_verify(&ms, &pk, age, agelen, 0)) < 0)
+	/* Prehashed (ED) only; the hash is kept in *step for verifiers that compare files. */
+	if (memcmp(ms.alg, "ED", 2) != 0) {
+		rc = vg_minisign_verify(&ms, &pk, age, agelen, 0); /* refuses, with the reason */
+		return vg_error_prefix(rc < 0 ? rc : VG_EBADSIG, "entry signature");
+	}
+	vg_minisign_hash(step->age_hash, age, agelen);
+	if ((rc = vg_minisign_verify_hashed(&ms, &pk, step->age_hash)) < 0)
 		return vg_error_prefix(rc, "entry signature");
 	/* From here on the trusted comment is the author's word. */
 	if ((rc = vg_entry_compute_id(id, age, agelen, sig, siglen)) < 0)

@@ -243,13 +243,17 @@ int vg_roster_set_check_entry(struct vg_roster_verdict *out, const struct vg_ros
 {
 	struct resolve_ctx rc_ctx = {s, false};
 	const struct vg_roster_member *then_m;
+	struct vg_entry_step step;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (s == NULL || s->n == 0)
 		return vg_error_set(VG_EINVAL, "no roster verified: nothing can be accepted");
 	rc = vg_entry_verify_step(&out->meta, out->id, age, agelen, sig, siglen, s->org_id,
-				  resolve_noting, &rc_ctx, expected_id, &out->failed);
+				  resolve_noting, &rc_ctx, expected_id, &step);
+	out->failed = step.failed;
+	if (rc == 0)
+		memcpy(out->age_hash, step.age_hash, sizeof(out->age_hash));
 	if (rc == VG_ENOMEM)
 		return rc;
 	if (rc < 0 && rc_ctx.newer_roster)

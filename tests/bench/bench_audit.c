@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 	char dir[PATH_MAX], repopath[PATH_MAX], orgline[VG_MINISIGN_PK_B64_LEN + 1];
 	long n = argc > 1 ? atol(argv[1])
 			  : (getenv("BENCH_AUDIT_N") ? atol(getenv("BENCH_AUDIT_N")) : 100000);
-	size_t nr;
+	size_t nr, payload;
 	double t, raw1, ed1, a1, a2, an, ratio1, ratio2;
 	unsigned cores = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	time_t now = time(NULL);
@@ -226,8 +226,9 @@ int main(int argc, char **argv)
 		die("repository");
 	roster_branch(repopath, json, sig, 2);
 
-	/* One sealed .age, made distinct per entry in its payload (which no audit opens),
-	 * each signed as the next entry of nadia's feed. */
+	/* One sealed .age, its payload (which no audit opens) replaced by random bytes for
+	 * each entry, as ciphertext is: git neither compresses nor deltifies them, as in a
+	 * real repository. Each is signed as the next entry of nadia's feed. */
 	memset(&m, 0, sizeof(m));
 	memcpy(m.org, r2->org, 32);
 	vg_id_of_key(m.author, &id.sign);
@@ -243,6 +244,17 @@ int main(int argc, char **argv)
 		die("seal");
 	if ((es = calloc(BATCH, sizeof(*es))) == NULL)
 		die("memory");
+	{
+		/* The payload starts after the header's MAC line ("--- <mac>\n"). */
+		const uint8_t *mac = memmem(proto.age.ptr, proto.age.len, "\n--- ", 5);
+		const uint8_t *nl =
+		    mac != NULL
+			? memchr(mac + 1, '\n', proto.age.len - (size_t)(mac + 1 - proto.age.ptr))
+			: NULL;
+		if (nl == NULL)
+			die("age header");
+		payload = (size_t)(nl + 1 - proto.age.ptr);
+	}
 	t = bench_now();
 	for (long base = 0; base < n; base += BATCH) {
 		const struct vg_entry *ptrs[BATCH];
@@ -257,7 +269,7 @@ int main(int argc, char **argv)
 			m.seq = seq;
 			if (vg_buf_put(&e->age, proto.age.ptr, proto.age.len) < 0)
 				die("memory");
-			memcpy(e->age.ptr + e->age.len - 8, &seq, 8);
+			randombytes_buf(e->age.ptr + payload, e->age.len - payload);
 			if (vg_entry_tc_format(tc, sizeof(tc), &m) < 0 ||
 			    vg_minisign_sign(&e->sig, msk, e->age.ptr, e->age.len,
 					     VG_SIGNATURE_COMMENT, tc) < 0 ||

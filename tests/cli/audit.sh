@@ -100,6 +100,14 @@ audit keys1 1
 has "fail duplicate m1 3 $(path "$dup")" "fail duplicate m1 3 $(path "$E13")" \
 	"fail author m1 [0-9]+ $p" "fail same-age m1 3 $(path "$E13")" "fail same-age m2 3 $(path "$resigned")"
 only duplicate author same-age
+# One thread and four find the same: the walk spreads a branch's directories over threads.
+for n in 1 4; do
+	rc=0
+	vg "$C" audit --remote "$REMOTE" --org "$ORG" --threads "$n" >"$T/keys1.t$n" || rc=$?
+	[ "$rc" = 1 ] || fail "audit on $n threads exited $rc: $(cat "$T/keys1.t$n")"
+	{ grep -E '^(fail|info) ' "$T/keys1.t$n" || true; } | cut -d' ' -f1-5 | sort >"$T/keys1.t$n.f"
+	diff "$T/keys1.vigil.f" "$T/keys1.t$n.f" || fail "$n threads found otherwise than the default"
+done
 restore
 fork=$(seal m1 4 "$E12") || fail "seal a fork"
 hr_add_pair "$REMOTE" "$REF1" "$T/e/$fork.age"

@@ -9,8 +9,10 @@
  *
  * The result is a list of findings, each with a kind, a severity, a member, a sequence
  * number and a path: what the stock-tool script (packaging/audit-with-stock-tools.sh)
- * prints too. Entries are verified on several threads (pthreads) fed through a queue
- * bounded in entries and bytes; what is kept per entry is about a hundred bytes.
+ * prints too. Entries are read and verified on several threads (pthreads), each walking
+ * whole directories entries/<xx> of a branch with its own handle on the repository; one
+ * leaf directory and one entry per thread are in memory at a time, and what is kept per
+ * entry is about a hundred bytes.
  *
  * Nothing here prints. The repository is only read; the state file is replaced atomically.
  */
@@ -29,7 +31,6 @@
 #define VG_AUDIT_REFS_MAX     100000		 /* member branches */
 #define VG_AUDIT_FINDINGS_MAX 100000		 /* findings kept (the rest only counted) */
 #define VG_AUDIT_STATE_MAX    (16 * 1024 * 1024) /* state file */
-#define VG_AUDIT_QUEUE_BYTES  (32 * 1024 * 1024) /* entry bytes waiting for a thread */
 #define VG_AUDIT_THREADS_MAX  64
 #define VG_AUDIT_PATH_MAX     256
 #define VG_AUDIT_MESSAGE_MAX  256
@@ -83,7 +84,6 @@ struct vg_audit_options {
 	const char *state;		  /* state file (read when present, then replaced); NULL */
 	time_t now;			  /* for roster expiry; 0: time(NULL) */
 	unsigned threads;		  /* 0: one per online core */
-	size_t queue_bytes;		  /* 0: VG_AUDIT_QUEUE_BYTES */
 };
 
 /*

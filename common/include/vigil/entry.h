@@ -153,11 +153,20 @@ enum vg_entry_check {
 	VG_ENTRY_CHECK_STANZAS,	  /* age header malformed, a stanza not X25519, a wrong count */
 };
 
-/* vg_entry_verify, and on failure *failed (not NULL) says which check failed. */
+/* What vg_entry_verify_step says beyond pass or fail. */
+struct vg_entry_step {
+	enum vg_entry_check failed; /* the check that failed; NONE when it passed */
+	/* BLAKE2b-512 of the .age file, the signature's prehash: set once the signature
+	 * check ran, so on success. A key of the file's bytes for verifiers that compare
+	 * files (the audit) without hashing them again. */
+	uint8_t age_hash[VG_MINISIGN_HASH_BYTES];
+};
+
+/* vg_entry_verify, filling *step (not NULL). */
 int vg_entry_verify_step(struct vg_entry_meta *meta_out, uint8_t *id_out, const uint8_t *age,
 			 size_t agelen, const char *sig, size_t siglen,
 			 const uint8_t org[VG_ID_BYTES], vg_entry_resolve_fn resolve, void *ctx,
-			 const uint8_t *expected_id, enum vg_entry_check *failed)
+			 const uint8_t *expected_id, struct vg_entry_step *step)
     __attribute__((warn_unused_result));
 
 /*

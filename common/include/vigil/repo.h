@@ -67,18 +67,29 @@ int vg_repo_foreach_entry(struct vg_repo *r, const uint8_t commit[VG_REPO_OID_BY
  * A whole branch, for a verifier that reports every problem instead of stopping at the
  * first (the audit, FORMAT.md 18): every file of commit's tree in path order, one leaf
  * directory in memory at a time. Each pair entries/<xx>/<yy>/<id>.age and .age.minisig of
- * the layout (FORMAT.md 10) goes to fn with the .age file's blob id; every other name is
+ * the layout (FORMAT.md 10) goes to fn with both files' bytes, read without git's check
+ * of their object ids (the entry's signature and id authenticate them); every other name is
  * given to bad with its path and why, and the walk goes on: a file or directory outside
  * the layout (nothing below a directory outside it is looked at), a file that is not a
  * regular file, a .age without its signature or the reverse, a blob larger than an entry
  * can be (from the object header, before it is loaded; the pair is not given to fn). A
  * nonzero return of fn or bad stops the walk and is returned.
  */
-typedef int (*vg_repo_pair_fn)(void *ctx, const uint8_t id[VG_ID_BYTES],
-			       const uint8_t age_oid[VG_REPO_OID_BYTES], const uint8_t *age,
+typedef int (*vg_repo_pair_fn)(void *ctx, const uint8_t id[VG_ID_BYTES], const uint8_t *age,
 			       size_t agelen, const char *sig, size_t siglen);
 typedef int (*vg_repo_bad_fn)(void *ctx, const char *path, const char *why);
+/*
+ * With dir not NULL the walk does not go below entries/<xx>: it gives dir each such
+ * directory's path and tree id, for vg_repo_walk_dir, which walks one of them the same
+ * way on any vg_repo of the same repository. So a verifier spreads a branch over threads,
+ * each with its own vg_repo (one is never used by two threads at once).
+ */
+typedef int (*vg_repo_dir_fn)(void *ctx, const char *path, const uint8_t tree[VG_REPO_OID_BYTES]);
 int vg_repo_walk(struct vg_repo *r, const uint8_t commit[VG_REPO_OID_BYTES], vg_repo_pair_fn fn,
-		 vg_repo_bad_fn bad, void *ctx) __attribute__((warn_unused_result));
+		 vg_repo_dir_fn dir, vg_repo_bad_fn bad, void *ctx)
+    __attribute__((warn_unused_result));
+int vg_repo_walk_dir(struct vg_repo *r, const uint8_t tree[VG_REPO_OID_BYTES], const char *path,
+		     vg_repo_pair_fn fn, vg_repo_bad_fn bad, void *ctx)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -299,8 +299,9 @@ struct vg_roster_verdict {
 	struct vg_entry_meta meta;
 	uint8_t id[VG_ID_BYTES];
 	enum vg_entry_check failed; /* refused by vg_entry_verify: the check that failed */
-	bool auditor;		    /* refused because its author is an auditor */
-	bool late;		    /* accepted because late_accept lists it */
+	uint8_t age_hash[VG_MINISIGN_HASH_BYTES]; /* verified: the .age's BLAKE2b-512 */
+	bool auditor;				  /* refused because its author is an auditor */
+	bool late;				  /* accepted because late_accept lists it */
 };
 
 /*
