@@ -84,6 +84,13 @@ has "fail layout m1 - entries/.*\.age\.minisig" "fail layout m1 - README" \
 only layout gap signature foreign receipt-entry
 git --git-dir="$REMOTE" update-ref -d refs/heads/members/not-an-author
 restore
+# An entry file stored under an object id that is not its own: the audit reads entry files
+# without git's check of their ids (as git cat-file does), and their signature refuses them.
+hr_forge_oid "$REMOTE" "$REF2"
+audit forged 1
+has "fail signature m2 [0-9]+ entries/.*\.age"
+only signature gap receipt-entry
+restore
 
 # ---- what only a key holder can do: duplicates, forks, gaps, misplaced and re-signed files ----
 dup=$(seal m1 3 "$E12") || fail "seal a second sequence 3"

@@ -10,6 +10,8 @@
 #                                  (history rewritten: the old head is not an ancestor)
 #   hr_remove REPO REF             a new commit that deletes one entry's .age file
 #   hr_change REPO REF             a new commit that flips a byte of one entry's .age
+#   hr_forge_oid REPO REF          a new commit whose first .age is other bytes stored
+#                                  under an object id that is not theirs
 #   hr_foreign REPO REF            a new commit that adds a file outside the layout
 #   hr_oversized REPO REF          a new commit that adds an entry pair whose .age is
 #                                  larger than an entry can be (2 MiB of zeros)
@@ -93,6 +95,21 @@ hr_change() {
 	blob=$(hr_git "$1" hash-object -w "$f")
 	rm -f "$f"
 	_hr_edit "$1" "$2" hr_git "$1" update-index --cacheinfo "100644,$blob,$p"
+}
+
+# A loose object renamed: git reads it under the forged id without a word.
+hr_forge_oid() {
+	local p f blob forged
+	p=$(hr_first_entry "$1" "$2")
+	f=$(mktemp "${TMPDIR:-/tmp}/hr-blob-XXXXXX")
+	hr_git "$1" cat-file blob "$2:$p" >"$f"
+	printf '\001' | dd of="$f" bs=1 seek=200 conv=notrunc status=none
+	blob=$(hr_git "$1" hash-object -w "$f")
+	forged=$(printf 'forged %s' "$blob" | sha1sum | cut -c1-40)
+	mkdir -p "$1/objects/${forged:0:2}"
+	mv "$1/objects/${blob:0:2}/${blob:2}" "$1/objects/${forged:0:2}/${forged:2}"
+	rm -f "$f"
+	_hr_edit "$1" "$2" hr_git "$1" update-index --cacheinfo "100644,$forged,$p"
 }
 
 hr_foreign() {
