@@ -1683,10 +1683,13 @@ int vg_audit_run(struct vg_audit_report **out, const struct vg_audit_options *o)
 	 * Packs are read through mapped windows, which count as resident memory while mapped:
 	 * libgit2 keeps up to 8 GiB mapped by default, so an audit reading a whole repository
 	 * once would hold all of it. A smaller budget bounds the audit's memory (process-wide;
-	 * other users of this process only remap more often).
+	 * other users of this process only remap more often). Windows of 1 MiB: the walk reads
+	 * entries in id order, which is no pack's order, and a window evicted costs what was
+	 * mapped of it (100,000 entries in 100 packs: 25.7 s with 1 MiB windows, 30.1 s with
+	 * 16 MiB; one pack 19-20 s against 22 s).
 	 */
-	if (git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(16 * 1024 * 1024)) < 0 ||
-	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(64 * 1024 * 1024)) < 0 ||
+	if (git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(1024 * 1024)) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(32 * 1024 * 1024)) < 0 ||
 	    /* Every tree is read once: libgit2's object cache (256 MiB) would only grow. */
 	    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(16 * 1024 * 1024)) < 0) {
 		rc = vg_error_set(VG_ERROR, "cannot set up libgit2");
