@@ -778,16 +778,17 @@ static void *worker_main(void *arg)
  * The calling thread's share of the queue: while it is full (or, with all, until it is
  * empty) the calling thread walks the oldest directory itself rather than wait.
  */
-static int run_queued(struct worker *w, bool all)
+static int run_queued(const struct worker *w, bool all)
 {
 	struct audit *a = w->a;
+	struct worker other = *w; /* w->branch is the walk's, which goes on after */
 	struct job j;
 	int rc;
 
 	pthread_mutex_lock(&a->qmu);
 	while (a->werr == 0 && (all || a->qn == JOBS_MAX) && job_take(a, &j)) {
 		pthread_mutex_unlock(&a->qmu);
-		rc = run_job(w, &j);
+		rc = run_job(&other, &j);
 		pthread_mutex_lock(&a->qmu);
 		if (rc < 0)
 			keep_error(a, rc);
