@@ -96,8 +96,6 @@ struct job {
 	char path[16]; /* "entries/xx" */
 };
 
-#define JOBS_MAX 1024 /* waiting directories: about four branches' worth */
-
 struct recs {
 	struct rec *v;
 	size_t n, cap;
@@ -127,8 +125,8 @@ struct audit {
 	/* The queue of directories. */
 	pthread_mutex_t qmu;
 	pthread_cond_t qcan_get;
-	struct job q[JOBS_MAX];
-	size_t qhead, qn;
+	struct job q[VG_AUDIT_QUEUE];
+	size_t qhead, qn, qcap;
 	bool qdone;
 	int werr;	    /* first error of a thread, */
 	char werr_msg[512]; /* and its message (vg_error_last is per thread) */
@@ -742,7 +740,7 @@ static bool job_take(struct audit *a, struct job *j)
 	if (a->qn == 0)
 		return false;
 	*j = a->q[a->qhead];
-	a->qhead = (a->qhead + 1) % JOBS_MAX;
+	a->qhead = (a->qhead + 1) % VG_AUDIT_QUEUE;
 	a->qn--;
 	return true;
 }
@@ -786,7 +784,7 @@ static int run_queued(const struct worker *w, bool all)
 	int rc;
 
 	pthread_mutex_lock(&a->qmu);
-	while (a->werr == 0 && (all || a->qn == JOBS_MAX) && job_take(a, &j)) {
+	while (a->werr == 0 && (all || a->qn == a->qcap) && job_take(a, &j)) {
 		pthread_mutex_unlock(&a->qmu);
 		rc = run_job(&other, &j);
 		pthread_mutex_lock(&a->qmu);
@@ -811,7 +809,7 @@ static int on_dir(void *ctx, const char *path, const uint8_t tree[VG_REPO_OID_BY
 	if ((rc = run_queued(w, false)) < 0)
 		return rc;
 	pthread_mutex_lock(&a->qmu);
-	j = &a->q[(a->qhead + a->qn) % JOBS_MAX];
+	j = &a->q[(a->qhead + a->qn) % VG_AUDIT_QUEUE];
 	j->branch = w->branch;
 	memcpy(j->tree, tree, VG_REPO_OID_BYTES);
 	snprintf(j->path, sizeof(j->path), "%s", path);
@@ -1673,6 +1671,7 @@ int vg_audit_run(struct vg_audit_report **out, const struct vg_audit_options *o)
 	if (a.nthreads > VG_AUDIT_THREADS_MAX)
 		a.nthreads = VG_AUDIT_THREADS_MAX;
 	rep->threads = a.nthreads;
+	a.qcap = o->queue > 0 && o->queue < VG_AUDIT_QUEUE ? o->queue : VG_AUDIT_QUEUE;
 	pthread_mutex_init(&a.fmu, NULL);
 	pthread_mutex_init(&a.qmu, NULL);
 	pthread_cond_init(&a.qcan_get, NULL);

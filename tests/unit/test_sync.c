@@ -6,7 +6,8 @@
  * version cannot reach are refused; alarms are kept, cleared, and a blocking one stops
  * the feed; lock files a killed sync leaves are cleared when they are this device's and
  * only then; a roster push that loses a race to another coordinator is resolved (retried,
- * given up for a higher version, or a fork alarm); a revoked device pushes and says so.
+ * given up for a higher version, or a fork alarm); a revoked device pushes and says so;
+ * the audit of what the syncs leave finds the same on one thread and on several.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <sodium.h>
 
 #include "testutil.h"
+#include "vigil/audit.h"
 #include "vigil/error.h"
 #include "vigil/feed.h"
 #include "vigil/home.h"
@@ -618,6 +620,103 @@ static void test_roster_race(void **state)
  * revoked, so that its caller wipes it; it judges no other branch and pushes no roster.
  * Last: it leaves the monitor revoked.
  */
+/* A file outside the layout at the top of the remote's ref: a new commit, as a host can. */
+static void add_foreign(const char *ref)
+{
+	git_repository *g = NULL;
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	git_treebuilder *tb = NULL;
+	git_signature *who = NULL;
+	git_oid head, blob, tree, commit;
+
+	assert_int_equal(git_repository_open_bare(&g, W.remote), 0);
+	assert_int_equal(git_reference_name_to_id(&head, g, ref), 0);
+	assert_int_equal(git_commit_lookup(&c, g, &head), 0);
+	assert_int_equal(git_commit_tree(&t, c), 0);
+	assert_int_equal(git_treebuilder_new(&tb, g, t), 0);
+	assert_int_equal(git_blob_create_from_buffer(&blob, g, "hello\n", 6), 0);
+	assert_int_equal(git_treebuilder_insert(NULL, tb, "notes", &blob, GIT_FILEMODE_BLOB), 0);
+	assert_int_equal(git_treebuilder_write(&tree, tb), 0);
+	git_tree_free(t);
+	assert_int_equal(git_tree_lookup(&t, g, &tree), 0);
+	assert_int_equal(git_signature_new(&who, "host", "host@invalid", 0, 0), 0);
+	{
+		const git_commit *parents[] = {c};
+		assert_int_equal(
+		    git_commit_create(&commit, g, ref, who, who, NULL, "host\n", t, 1, parents), 0);
+	}
+	git_signature_free(who);
+	git_treebuilder_free(tb);
+	git_tree_free(t);
+	git_commit_free(c);
+	git_repository_free(g);
+}
+
+/*
+ * An audit of what two devices' syncs leave on the remote finds the same on one thread as
+ * on three with a queue of one directory, where the calling thread walks queued directories
+ * of one branch in the middle of its walk of the next: every entry is still checked as its
+ * own branch's, and a file outside the layout at the top of the branch walked second
+ * (after its directories) is reported under that branch's member.
+ */
+static void test_audit_threads(void **state)
+{
+	struct vg_sync_report rep;
+	struct vg_audit_options o;
+	struct vg_audit_report *r[2] = {NULL, NULL};
+	struct vg_minisign_pk opk;
+	const char *second;
+	char ref[VG_REPO_BRANCH_MAX];
+	bool layout = false;
+
+	(void)state;
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	append(&W.mon, 150);
+	append(&W.coord, 150);
+	assert_int_equal(sync_dev(&rep, &W.mon, W.remote), 0);
+	assert_int_equal(sync_dev(&rep, &W.coord, W.remote), 0);
+	/* Branches are walked in the order of their authors' ids. */
+	if (memcmp(W.mon.id, W.coord.id, VG_ID_BYTES) > 0) {
+		second = "nadia";
+		vg_repo_member_ref(ref, W.mon.id);
+	} else {
+		second = "office";
+		vg_repo_member_ref(ref, W.coord.id);
+	}
+	add_foreign(ref);
+	vg_minisign_sk_public(&opk, W.org);
+	memset(&o, 0, sizeof(o));
+	o.remote = W.remote;
+	o.org = &opk;
+	o.threads = 1;
+	assert_int_equal(vg_audit_run(&r[0], &o), 0);
+	o.threads = 3;
+	o.queue = 1;
+	assert_int_equal(vg_audit_run(&r[1], &o), 0);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(r[k]->entries, 300);
+		assert_int_equal(r[k]->verified, 300);
+		assert_int_equal(r[k]->failures, 1);
+	}
+	assert_int_equal(r[0]->nfindings, r[1]->nfindings);
+	for (size_t i = 0; i < r[0]->nfindings; i++) {
+		const struct vg_audit_finding *f = &r[0]->findings[i], *g = &r[1]->findings[i];
+		assert_string_equal(f->kind, g->kind);
+		assert_string_equal(f->member, g->member);
+		assert_string_equal(f->path, g->path);
+		assert_true(f->seq == g->seq && f->severity == g->severity);
+		if (strcmp(f->kind, "layout") == 0) {
+			assert_string_equal(f->member, second);
+			assert_string_equal(f->path, "notes");
+			layout = true;
+		}
+	}
+	assert_true(layout);
+	vg_audit_report_free(r[0]);
+	vg_audit_report_free(r[1]);
+}
+
 static void test_revoked(void **state)
 {
 	struct vg_roster *r3 = NULL;
@@ -663,5 +762,9 @@ int main(void)
 	    cmocka_unit_test(test_blocking_alarm), cmocka_unit_test(test_stale_locks),
 	    cmocka_unit_test(test_roster_race),	   cmocka_unit_test(test_revoked),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	/* On a world of its own: the tests above leave their remote as they need it. */
+	const struct CMUnitTest audit[] = {cmocka_unit_test(test_audit_threads)};
+	int failed = cmocka_run_group_tests(tests, setup, teardown);
+
+	return failed + cmocka_run_group_tests(audit, setup, teardown);
 }

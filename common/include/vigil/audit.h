@@ -32,6 +32,7 @@
 #define VG_AUDIT_FINDINGS_MAX 100000		 /* findings kept (the rest only counted) */
 #define VG_AUDIT_STATE_MAX    (16 * 1024 * 1024) /* state file */
 #define VG_AUDIT_THREADS_MAX  64
+#define VG_AUDIT_QUEUE	      1024 /* directories entries/<xx> waiting for a thread */
 #define VG_AUDIT_PATH_MAX     256
 #define VG_AUDIT_MESSAGE_MAX  256
 #define VG_AUDIT_MEMBER_MAX   (VG_ID_HEX_LEN + 1)
@@ -84,6 +85,7 @@ struct vg_audit_options {
 	const char *state;		  /* state file (read when present, then replaced); NULL */
 	time_t now;			  /* for roster expiry; 0: time(NULL) */
 	unsigned threads;		  /* 0: one per online core */
+	unsigned queue; /* directories waiting for a thread: 0 is VG_AUDIT_QUEUE; tests use 1 */
 };
 
 /*
