@@ -899,7 +899,7 @@ static int roster_commit(struct sync *s, git_oid *out, const git_oid *base, uint
 	char(*paths)[64] = calloc(n, sizeof(*paths));
 	struct vg_buf b = VG_BUF_INIT;
 	git_commit *parent = NULL;
-	git_tree *tree = NULL, *newtree = NULL;
+	git_tree *tree = NULL;
 	git_treebuilder *tb = NULL;
 	git_oid tid, empty;
 	int rc = 0;
@@ -960,15 +960,13 @@ static int roster_commit(struct sync *s, git_oid *out, const git_oid *base, uint
 	}
 	rc = 0;
 	qsort(up, k, sizeof(*up), cmp_update);
-	if (git_tree_create_updated(&tid, s->git, tree, k, up) < 0 ||
-	    git_tree_lookup(&newtree, s->git, &tid) < 0 ||
-	    vg_repo__commit(s->git, out, &tid, parent != NULL ? git_commit_id(parent) : NULL) < 0) {
+	if (git_tree_create_updated(&tid, s->git, tree, k, up) < 0) {
 		rc = vg_repo__fail(VG_EIO, "cannot write the roster commit");
 		goto done;
 	}
+	rc = vg_repo__commit(s->git, out, &tid, parent != NULL ? git_commit_id(parent) : NULL);
 done:
 	git_treebuilder_free(tb);
-	git_tree_free(newtree);
 	git_tree_free(tree);
 	git_commit_free(parent);
 	vg_buf_release(&b);
