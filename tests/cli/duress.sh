@@ -6,7 +6,8 @@
 #   nothing, no key file and no wrapped file key remain; a copy of the home taken before is
 #   the positive control (it still unlocks).
 # - Unlock times with the duress and with the real passphrase are indistinguishable to a
-#   comparison that does detect an injected 5 ms difference (its positive control).
+#   comparison that does detect an injected 5 ms difference (its positive control); a
+#   difference must show in three measurements, as one from the code would, to fail.
 # - `duress clear` makes the old duress passphrase an ordinary wrong one; the duress
 #   passphrase may not be the vault passphrase.
 . "$VIGIL_SOURCE_DIR/tests/lib/common.sh"
@@ -53,47 +54,63 @@ helper_waiting() {
 vg "$H" lock >/dev/null
 stop_daemon "$H"
 rounds=9
-real=() dur=()
-for ((i = 0; i < rounds; i++)); do
-	for kind in real dur; do
-		new_home C "copy-$kind-$i"
-		rm -rf "$C"
-		cp -a "$H" "$C"
-		rm -rf "$C/run"
-		vg "$C" status >/dev/null || fail "no daemon for $C"
-		# A new daemon starts its network helper (vigil-net) at once: timed while
-		# that process still loads, the first unlock would pay for it, whichever
-		# passphrase it was given.
-		wait_for helper_waiting "$(daemon_pid "$C")"
+# measure ATTEMPT: time `rounds` unlocks of each kind into mreal and mdur (the fastest).
+measure() {
+	local i kind C pid real=() dur=()
+	for ((i = 0; i < rounds; i++)); do
+		for kind in real dur; do
+			new_home C "copy-$kind-$1-$i"
+			rm -rf "$C"
+			cp -a "$H" "$C"
+			rm -rf "$C/run"
+			vg "$C" status >/dev/null || fail "no daemon for $C"
+			# A new daemon starts its network helper (vigil-net) at once: timed while
+			# that process still loads, the first unlock would pay for it, whichever
+			# passphrase it was given.
+			wait_for helper_waiting "$(daemon_pid "$C")"
+		done
+		pid=$(lock_pid "$T/copy-dur-$1-$i")
+		# Each kind goes first in every other round.
+		if ((i % 2 == 0)); then
+			real+=("$(unlock_time "$T/copy-real-$1-$i" "$CASES_PW")")
+			dur+=("$(unlock_time "$T/copy-dur-$1-$i" "$DURESS")")
+		else
+			dur+=("$(unlock_time "$T/copy-dur-$1-$i" "$DURESS")")
+			real+=("$(unlock_time "$T/copy-real-$1-$i" "$CASES_PW")")
+		fi
+		# The duress daemon wipes after it has answered: its fsyncs would otherwise
+		# land in the next round's timings.
+		wait_gone "$pid"
 	done
-	# Each kind goes first in every other round.
-	if ((i % 2 == 0)); then
-		real+=("$(unlock_time "$T/copy-real-$i" "$CASES_PW")")
-		dur+=("$(unlock_time "$T/copy-dur-$i" "$DURESS")")
-	else
-		dur+=("$(unlock_time "$T/copy-dur-$i" "$DURESS")")
-		real+=("$(unlock_time "$T/copy-real-$i" "$CASES_PW")")
-	fi
-done
+	mreal=$(min "${real[@]}")
+	mdur=$(min "${dur[@]}")
+}
 min() { printf '%s\n' "$@" | sort -g | head -n 1; }
-mreal=$(min "${real[@]}")
-mdur=$(min "${dur[@]}")
 # distinguishable A B: the fastest runs differ by more than 2.5 ms.
 distinguishable() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d > 0.0025) }'; }
-echo "unlock, fastest of $rounds: real passphrase ${mreal}s, duress ${mdur}s"
-if distinguishable "$mreal" "$mdur"; then
-	fail "duress and real unlock times differ: ${mreal}s vs ${mdur}s"
-fi
+# A difference in the code shows in every measurement; a burst of load on the machine (the
+# suite runs tests in parallel) seldom in three in a row. So a difference must show in three
+# measurements to fail the test.
+attempts=0
+for a in 1 2 3; do
+	attempts=$a
+	measure "$a"
+	echo "unlock, fastest of $rounds (measurement $a): real passphrase ${mreal}s, duress ${mdur}s"
+	distinguishable "$mreal" "$mdur" || break
+	((a < 3)) || fail "duress and real unlock times differ in three measurements: last ${mreal}s vs ${mdur}s"
+done
 distinguishable "$(awk -v a="$mreal" 'BEGIN { printf "%.6f", a + 0.005 }')" "$mdur" ||
 	fail "control: an injected 5 ms difference went unnoticed, the comparison proves nothing"
 
 # What the duress passphrase did: a wrong passphrase's answer, word for word, then a wipe.
-for ((i = 0; i < rounds; i++)); do
-	C=$T/copy-dur-$i
-	[ ! -e "$C/data/vault.key" ] || fail "copy $i: the vault survived the duress passphrase"
-	[ "$(sqlite3 "$C/data/store.db" 'SELECT count(*) FROM file_keys')" = 0 ] ||
-		fail "copy $i: wrapped file keys survived"
-	if grep -rlaq VIGILKEY "$C"; then fail "copy $i: a key file survived"; fi
+for ((a = 1; a <= attempts; a++)); do
+	for ((i = 0; i < rounds; i++)); do
+		C=$T/copy-dur-$a-$i
+		[ ! -e "$C/data/vault.key" ] || fail "copy $a-$i: the vault survived the duress passphrase"
+		[ "$(sqlite3 "$C/data/store.db" 'SELECT count(*) FROM file_keys')" = 0 ] ||
+			fail "copy $a-$i: wrapped file keys survived"
+		if grep -rlaq VIGILKEY "$C"; then fail "copy $a-$i: a key file survived"; fi
+	done
 done
 new_home C wrong
 rm -rf "$C" && cp -a "$H" "$C" && rm -rf "$C/run"
