@@ -548,16 +548,35 @@ static bool hex2(const char *n)
 	return strlen(n) == 2 && strspn(n, "0123456789abcdef") == 2;
 }
 
-/* Whether name (in entries/xx/yy/) is "<id>.age" (*sig 0) or ".age.minisig" (1) of the dir. */
+/* The length of "<64 hex>.age", the name of an entry's encrypted file. */
+#define LEAF_AGE_LEN (VG_ID_HEX_LEN + 4)
+
+/*
+ * Whether name, in the directory dir ("entries/xx/yy"), is "<id>.age" (*sig 0) or
+ * "<id>.age.minisig" (1) of an id whose hex begins with xxyy: parse_path's rule, checked
+ * without building the path (the walk asks it twice per entry).
+ */
 static bool leaf_name(uint8_t id[VG_ID_BYTES], int *sig, const char *dir, const char *name)
 {
-	char p[160];
+	size_t n = strlen(name);
 
-	if (strlen(dir) + strlen(name) + 2 > sizeof(p))
+	if (strlen(dir) != 13 || strncmp(dir, "entries/", 8) != 0 || dir[10] != '/')
 		return false;
-	if (snprintf(p, sizeof(p), "%.20s/%.130s", dir, name) >= (int)sizeof(p))
+	if (n == LEAF_AGE_LEN && memcmp(name + VG_ID_HEX_LEN, ".age", 4) == 0)
+		*sig = 0;
+	else if (n == LEAF_AGE_LEN + 8 && memcmp(name + VG_ID_HEX_LEN, ".age.minisig", 12) == 0)
+		*sig = 1;
+	else
 		return false;
-	return parse_path(id, sig, p) == 0;
+	return memcmp(dir + 8, name, 2) == 0 && memcmp(dir + 11, name + 2, 2) == 0 &&
+	       vg_hex_decode(id, VG_ID_BYTES, name, VG_ID_HEX_LEN) == 0;
+}
+
+/* dir/name, as findings name a file of a leaf directory; built only for those. */
+static const char *leaf_path(char *out, size_t outsz, const char *dir, const char *name)
+{
+	snprintf(out, outsz, "%.20s/%.200s", dir, name);
+	return out;
 }
 
 /* A file of an entry as the walk read it: from a backend, or the usual way. */
@@ -587,10 +606,11 @@ static void blob_free(struct blob *x)
  * has (a pack written since they were listed) is read the usual way.
  */
 static int walk_blob(struct twalk *w, struct blob *out, const git_oid *oid, size_t max,
-		     const char *path)
+		     const char *dir, const char *name)
 {
 	size_t n = git_odb_num_backends(w->odb), len = 0;
 	git_object_t type = GIT_OBJECT_INVALID;
+	char path[256];
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
@@ -606,20 +626,23 @@ static int walk_blob(struct twalk *w, struct blob *out, const git_oid *oid, size
 		if (e < 0)
 			return git_fail(VG_EFORMAT, "cannot read an entry");
 		if (type != GIT_OBJECT_BLOB || len > max)
-			return vg_error_set(VG_ELIMIT, "'%s' is larger than an entry can be", path);
+			return vg_error_set(VG_ELIMIT, "'%s' is larger than an entry can be",
+					    leaf_path(path, sizeof(path), dir, name));
 		if (b->read(&out->data, &out->len, &type, b, oid) < 0)
 			return git_fail(VG_EFORMAT, "cannot read an entry");
 		out->b = b;
 		if (type != GIT_OBJECT_BLOB || out->len != len) {
 			blob_free(out);
-			return vg_error_set(VG_EFORMAT, "'%s' changed while it was read", path);
+			return vg_error_set(VG_EFORMAT, "'%s' changed while it was read",
+					    leaf_path(path, sizeof(path), dir, name));
 		}
 		return 0;
 	}
 	if (git_odb_read_header(&len, &type, w->odb, oid) < 0)
 		return git_fail(VG_EFORMAT, "missing object");
 	if (type != GIT_OBJECT_BLOB || len > max)
-		return vg_error_set(VG_ELIMIT, "'%s' is larger than an entry can be", path);
+		return vg_error_set(VG_ELIMIT, "'%s' is larger than an entry can be",
+				    leaf_path(path, sizeof(path), dir, name));
 	if (git_odb_read(&out->obj, w->odb, oid) < 0)
 		return git_fail(VG_EFORMAT, "cannot read an entry");
 	out->data = (void *)git_odb_object_data(out->obj);
@@ -631,52 +654,56 @@ static int walk_blob(struct twalk *w, struct blob *out, const git_oid *oid, size
 static int walk_leaves(struct twalk *w, git_tree *t, const char *dir)
 {
 	size_t n = git_tree_entrycount(t);
-	char path[256], spath[256];
+	char path[256];
 	int rc = 0;
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const git_tree_entry *te = git_tree_entry_byindex(t, i), *pe;
 		const char *name = git_tree_entry_name(te);
+		/* the other file of the pair: "<id>.age" and ".minisig" */
+		char other[LEAF_AGE_LEN + 9];
 		uint8_t id[VG_ID_BYTES];
 		struct blob age, sig;
-		int is_sig, ok;
+		int is_sig;
 
-		snprintf(path, sizeof(path), "%.20s/%.200s", dir, name);
-		ok = leaf_name(id, &is_sig, dir, name);
-		if (!ok) {
-			rc = w->bad(w->ctx, path, "is not a file the layout allows");
+		if (!leaf_name(id, &is_sig, dir, name)) {
+			rc = w->bad(w->ctx, leaf_path(path, sizeof(path), dir, name),
+				    "is not a file the layout allows");
 			continue;
 		}
 		if (git_tree_entry_filemode(te) != GIT_FILEMODE_BLOB) {
-			rc = w->bad(w->ctx, path, "is not a regular file");
+			rc = w->bad(w->ctx, leaf_path(path, sizeof(path), dir, name),
+				    "is not a regular file");
 			continue;
 		}
+		memcpy(other, name, LEAF_AGE_LEN);
 		if (is_sig) {
-			char base[160];
-			snprintf(base, sizeof(base), "%.*s", (int)(strlen(name) - 8), name);
-			/* leaf_name accepted it: an id and ".age.minisig", under 160 bytes */
-			pe = git_tree_entry_byname(t, base);
+			other[LEAF_AGE_LEN] = '\0';
+			pe = git_tree_entry_byname(t, other);
 			if (pe == NULL || git_tree_entry_filemode(pe) != GIT_FILEMODE_BLOB)
-				rc = w->bad(w->ctx, path, "is a signature without its entry");
+				rc = w->bad(w->ctx, leaf_path(path, sizeof(path), dir, name),
+					    "is a signature without its entry");
 			continue; /* a good pair is read with its .age */
 		}
-		snprintf(spath, sizeof(spath), "%.200s.minisig", name);
-		pe = git_tree_entry_byname(t, spath);
-		snprintf(spath, sizeof(spath), "%.230s.minisig", path);
+		memcpy(other + LEAF_AGE_LEN, ".minisig", 9);
+		pe = git_tree_entry_byname(t, other);
 		if (pe == NULL || git_tree_entry_filemode(pe) != GIT_FILEMODE_BLOB) {
-			rc = w->bad(w->ctx, path, "has no signature file beside it");
+			rc = w->bad(w->ctx, leaf_path(path, sizeof(path), dir, name),
+				    "has no signature file beside it");
 			continue;
 		}
-		rc = walk_blob(w, &age, git_tree_entry_id(te), VG_REPO_BLOB_MAX, path);
+		rc = walk_blob(w, &age, git_tree_entry_id(te), VG_REPO_BLOB_MAX, dir, name);
 		if (rc == VG_ELIMIT || rc == VG_EFORMAT) {
-			rc = w->bad(w->ctx, path, vg_error_last());
+			rc = w->bad(w->ctx, leaf_path(path, sizeof(path), dir, name),
+				    vg_error_last());
 			continue;
 		}
 		if (rc < 0)
 			continue;
-		rc = walk_blob(w, &sig, git_tree_entry_id(pe), VG_ENTRY_SIG_MAX, spath);
+		rc = walk_blob(w, &sig, git_tree_entry_id(pe), VG_ENTRY_SIG_MAX, dir, other);
 		if (rc == VG_ELIMIT || rc == VG_EFORMAT)
-			rc = w->bad(w->ctx, spath, vg_error_last());
+			rc = w->bad(w->ctx, leaf_path(path, sizeof(path), dir, other),
+				    vg_error_last());
 		else if (rc == 0)
 			rc = w->fn(w->ctx, id, age.data, age.len, sig.data, sig.len);
 		blob_free(&age);

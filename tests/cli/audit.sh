@@ -84,6 +84,37 @@ has "fail layout m1 - entries/.*\.age\.minisig" "fail layout m1 - README" \
 only layout gap signature foreign receipt-entry
 git --git-dir="$REMOTE" update-ref -d refs/heads/members/not-an-author
 restore
+# Names in an entry's directory that the layout refuses, each reported once, nothing read.
+hr_leaf_junk "$REMOTE" "$REF1"
+audit leaf-junk 1
+leafdir=$(dirname "$(hr_first_entry "$REMOTE" "$REF1")")
+lp=${leafdir##*/}
+lp=${leafdir:8:2}$lp
+has "fail layout m1 - $leafdir/[0-9a-f]{64}\.age\.bak" \
+	"fail layout m1 - $leafdir/${lp}A{60}\.age" \
+	"fail layout m1 - $leafdir/[0-9a-f]{4}a{60}\.age" \
+	"fail layout m1 - $leafdir/${lp}b{60}\.age" \
+	"fail layout m1 - $leafdir/${lp}c{60}\.age" "fail layout m1 - $leafdir/${lp}c{60}\.age\.minisig" \
+	"fail layout m1 - $leafdir/${lp}d{60}\.age" "fail layout m1 - $leafdir/${lp}d{60}\.age\.minisig" \
+	"fail layout m1 - $leafdir/${lp}e{60}\.age"
+[ "$(grep -c '^fail layout' "$T/f")" = 9 ] || fail "leaf-junk: $(cat "$T/f")"
+# The reasons too (the stock tool's are the same words; the comparison stops at the path).
+while IFS='|' read -r name why; do
+	grep -Eq "^fail layout m1 - $leafdir/$name '.*' $why\$" "$T/leaf-junk.vigil" ||
+		fail "leaf-junk: no '$why' for $name: $(cat "$T/leaf-junk.vigil")"
+done <<EOF
+[0-9a-f]{64}\.age\.bak|is not a file the layout allows
+${lp}A{60}\.age|is not a file the layout allows
+[0-9a-f]{4}a{60}\.age|is not a file the layout allows
+${lp}b{60}\.age|has no signature file beside it
+${lp}c{60}\.age|is not a regular file
+${lp}c{60}\.age\.minisig|is a signature without its entry
+${lp}d{60}\.age|has no signature file beside it
+${lp}d{60}\.age\.minisig|is not a regular file
+${lp}e{60}\.age|is not a regular file
+EOF
+only layout
+restore
 # An entry file stored under an object id that is not its own: the audit reads entry files
 # without git's check of their ids (as git cat-file does), and their signature refuses them.
 hr_forge_oid "$REMOTE" "$REF2"

@@ -13,6 +13,10 @@
 #   hr_forge_oid REPO REF          a new commit whose first .age is other bytes stored
 #                                  under an object id that is not theirs
 #   hr_foreign REPO REF            a new commit that adds a file outside the layout
+#   hr_leaf_junk REPO REF          a new commit that adds, beside the first entry, names the
+#                                  layout refuses (another suffix, upper-case hex, an id
+#                                  under another directory), a .age without its .minisig,
+#                                  a symbolic link, an executable signature, a directory
 #   hr_oversized REPO REF          a new commit that adds an entry pair whose .age is
 #                                  larger than an entry can be (2 MiB of zeros)
 #   hr_first_entry REPO REF        print the path of the branch's first .age file
@@ -116,6 +120,26 @@ hr_foreign() {
 	local blob
 	blob=$(printf 'not an entry\n' | hr_git "$1" hash-object -w --stdin)
 	_hr_edit "$1" "$2" hr_git "$1" update-index --add --cacheinfo "100644,$blob,README"
+}
+
+hr_leaf_junk() {
+	local p dir id pfx other blob
+	p=$(hr_first_entry "$1" "$2")
+	dir=${p%/*}
+	id=$(basename "$p" .age)
+	pfx=${id:0:4}
+	if [ "${pfx:0:2}" = 00 ]; then other=11${pfx:2:2}; else other=00${pfx:2:2}; fi
+	blob=$(printf 'not an entry\n' | hr_git "$1" hash-object -w --stdin)
+	_hr_edit "$1" "$2" hr_git "$1" update-index --add \
+		--cacheinfo "100644,$blob,$dir/$id.age.bak" \
+		--cacheinfo "100644,$blob,$dir/${pfx}$(printf 'A%.0s' {1..60}).age" \
+		--cacheinfo "100644,$blob,$dir/${other}$(printf 'a%.0s' {1..60}).age" \
+		--cacheinfo "100644,$blob,$dir/${pfx}$(printf 'b%.0s' {1..60}).age" \
+		--cacheinfo "120000,$blob,$dir/${pfx}$(printf 'c%.0s' {1..60}).age" \
+		--cacheinfo "100644,$blob,$dir/${pfx}$(printf 'c%.0s' {1..60}).age.minisig" \
+		--cacheinfo "100644,$blob,$dir/${pfx}$(printf 'd%.0s' {1..60}).age" \
+		--cacheinfo "100755,$blob,$dir/${pfx}$(printf 'd%.0s' {1..60}).age.minisig" \
+		--cacheinfo "100644,$blob,$dir/${pfx}$(printf 'e%.0s' {1..60}).age/x"
 }
 
 hr_oversized() {
