@@ -160,14 +160,13 @@ int vg_entry_compute_id(uint8_t out[VG_ID_BYTES], const uint8_t *age, size_t age
 {
 	crypto_generichash_state st;
 	size_t off = 0, lines = 0;
+	const char *p = sig, *end = sig + siglen, *lf;
 
 	/* The last two of exactly four LF-terminated lines. */
-	for (size_t i = 0; i < siglen; i++) {
-		if (sig[i] == '\n') {
-			lines++;
-			if (lines == 2)
-				off = i + 1;
-		}
+	while (p < end && (lf = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		if (++lines == 2)
+			off = (size_t)(lf + 1 - sig);
+		p = lf + 1;
 	}
 	if (lines != 4 || siglen == 0 || sig[siglen - 1] != '\n')
 		return vg_error_set(VG_EFORMAT, "signature file is not four lines");
