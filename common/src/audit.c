@@ -1690,8 +1690,13 @@ int vg_audit_run(struct vg_audit_report **out, const struct vg_audit_options *o)
 	 */
 	if (git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(1024 * 1024)) < 0 ||
 	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(32 * 1024 * 1024)) < 0 ||
-	    /* Every tree is read once: libgit2's object cache (256 MiB) would only grow. */
-	    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(16 * 1024 * 1024)) < 0) {
+	    /*
+	     * No object cache: the walk reads every tree once (a directory queued for a
+	     * thread twice), so caching them cost time and memory for nothing (20,000
+	     * entries: 65 MiB peak with a 16 MiB cache, 47 MiB without; libsodium's share
+	     * of a one-thread audit 83.8 % with it, 86.2 % without).
+	     */
+	    git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0) < 0) {
 		rc = vg_error_set(VG_ERROR, "cannot set up libgit2");
 		goto done;
 	}
