@@ -102,6 +102,37 @@ static bool hexfind_not_first(void *ctx, size_t i)
 	return i != 0;
 }
 
+/* Every pair of bytes: only lower-case hex digits decode, each to its value; round trip. */
+static void test_hex_digits(void **state)
+{
+	static const char digits[] = "0123456789abcdef";
+	uint8_t b, all[256];
+	char s[3] = {0, 0, 0}, hex[513];
+
+	(void)state;
+	for (int hi = 0; hi < 256; hi++) {
+		for (int lo = 0; lo < 256; lo++) {
+			const char *h = hi ? memchr(digits, hi, 16) : NULL;
+			const char *l = lo ? memchr(digits, lo, 16) : NULL;
+			s[0] = (char)hi;
+			s[1] = (char)lo;
+			if (h == NULL || l == NULL) {
+				assert_int_equal(vg_hex_decode(&b, 1, s, 2), VG_EFORMAT);
+				continue;
+			}
+			assert_int_equal(vg_hex_decode(&b, 1, s, 2), 0);
+			assert_int_equal(b, (h - digits) << 4 | (l - digits));
+		}
+	}
+	for (int i = 0; i < 256; i++)
+		all[i] = (uint8_t)i;
+	vg_hex_encode(hex, all, sizeof(all));
+	memset(all, 0, sizeof(all));
+	assert_int_equal(vg_hex_decode(all, sizeof(all), hex, 512), 0);
+	for (int i = 0; i < 256; i++)
+		assert_int_equal(all[i], i);
+}
+
 /* Abbreviated ids as users type them: whole, even and odd prefixes, ambiguity, nothing. */
 static void test_hex_find(void **state)
 {
@@ -141,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_positions_and_lookup),
 	    cmocka_unit_test(test_colliding_ids),
+	    cmocka_unit_test(test_hex_digits),
 	    cmocka_unit_test(test_hex_find),
 	};
 	if (vg_init_without_git() < 0)
