@@ -40,9 +40,9 @@ void vg_hex_encode(char *out, const uint8_t *in, size_t len)
 static int hex_nibble(char ch)
 {
 	unsigned c = (unsigned char)ch;
-	unsigned num = c ^ 48U;						   /* '0'..'9': 0..9 */
-	unsigned num_ok = ((num - 10U) >> 8) & 0xffU;			   /* 0xff if num < 10 */
-	unsigned alpha = c - 87U;					   /* 'a'..'f': 10..15 */
+	unsigned num = c ^ 48U;						    /* '0'..'9': 0..9 */
+	unsigned num_ok = ((num - 10U) >> 8) & 0xffU;			    /* 0xff if num < 10 */
+	unsigned alpha = c - 87U;					    /* 'a'..'f': 10..15 */
 	unsigned alpha_ok = (((alpha - 10U) ^ (alpha - 16U)) >> 8) & 0xffU; /* 0xff if 10..15 */
 
 	if ((num_ok | alpha_ok) == 0)

@@ -219,12 +219,7 @@ static void test_id_is_b2sum_of_files(void **state)
 static void test_id_needs_four_lines(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "a\nb\nc\n",
-	    "a\nb\nc\nd",
-	    "a\nb\nc\nd\ne\n",
-	    "a\nb\nc\nd\n\n",
-	    "\n\n\n",
+	    "", "a\nb\nc\n", "a\nb\nc\nd", "a\nb\nc\nd\ne\n", "a\nb\nc\nd\n\n", "\n\n\n",
 	};
 	const uint8_t age[] = "age";
 	uint8_t id[VG_ID_BYTES], want[VG_ID_BYTES];
@@ -232,7 +227,8 @@ static void test_id_needs_four_lines(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(vg_entry_compute_id(id, age, 3, bad[i], strlen(bad[i])), VG_EFORMAT);
+		assert_int_equal(vg_entry_compute_id(id, age, 3, bad[i], strlen(bad[i])),
+				 VG_EFORMAT);
 	assert_int_equal(vg_entry_compute_id(id, age, 3, "\n\nc\nd\n", 6), 0);
 	crypto_generichash_init(&st, NULL, 0, VG_ID_BYTES);
 	crypto_generichash_update(&st, age, 3);
