@@ -215,32 +215,35 @@ static void test_id_is_b2sum_of_files(void **state)
 	vg_entry_release(&e);
 }
 
+/* The id of the signature file sig (four lines) whose last two are tail, for .age "age". */
+static void check_id(const char *sig, const char *tail)
+{
+	uint8_t id[VG_ID_BYTES], want[VG_ID_BYTES];
+	crypto_generichash_state st;
+
+	assert_int_equal(vg_entry_compute_id(id, (const uint8_t *)"age", 3, sig, strlen(sig)), 0);
+	crypto_generichash_init(&st, NULL, 0, VG_ID_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)"age", 3);
+	crypto_generichash_update(&st, (const uint8_t *)tail, strlen(tail));
+	crypto_generichash_final(&st, want, VG_ID_BYTES);
+	assert_memory_equal(id, want, VG_ID_BYTES);
+}
+
 /* The id covers the last two of exactly four LF-terminated lines of the signature file. */
 static void test_id_needs_four_lines(void **state)
 {
 	static const char *const bad[] = {
 	    "", "a\nb\nc\n", "a\nb\nc\nd", "a\nb\nc\nd\ne\n", "a\nb\nc\nd\n\n", "\n\n\n",
 	};
-	const uint8_t age[] = "age";
-	uint8_t id[VG_ID_BYTES], want[VG_ID_BYTES];
-	crypto_generichash_state st;
+	uint8_t id[VG_ID_BYTES];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(vg_entry_compute_id(id, age, 3, bad[i], strlen(bad[i])),
-				 VG_EFORMAT);
-	assert_int_equal(vg_entry_compute_id(id, age, 3, "\n\nc\nd\n", 6), 0);
-	crypto_generichash_init(&st, NULL, 0, VG_ID_BYTES);
-	crypto_generichash_update(&st, age, 3);
-	crypto_generichash_update(&st, (const uint8_t *)"c\nd\n", 4);
-	crypto_generichash_final(&st, want, VG_ID_BYTES);
-	assert_memory_equal(id, want, VG_ID_BYTES);
-	assert_int_equal(vg_entry_compute_id(id, age, 3, "one\ntwo\nthree\nfour\n", 19), 0);
-	crypto_generichash_init(&st, NULL, 0, VG_ID_BYTES);
-	crypto_generichash_update(&st, age, 3);
-	crypto_generichash_update(&st, (const uint8_t *)"three\nfour\n", 11);
-	crypto_generichash_final(&st, want, VG_ID_BYTES);
-	assert_memory_equal(id, want, VG_ID_BYTES);
+		assert_int_equal(
+		    vg_entry_compute_id(id, (const uint8_t *)"age", 3, bad[i], strlen(bad[i])),
+		    VG_EFORMAT);
+	check_id("\n\nc\nd\n", "c\nd\n");
+	check_id("one\ntwo\nthree\nfour\n", "three\nfour\n");
 }
 
 static void test_chain_and_ids_differ(void **state)
